@@ -1,0 +1,113 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point one way, down this list (see DESIGN.md, "Architecture"):
+// CLibPQ → Postgres → LocalPostgres / ReliefStore → ReliefAPI → relieflink.
+let package = Package(
+    name: "ReliefLink",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "relieflink", targets: ["relieflink"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+    ],
+    targets: [
+        // libpq, the PostgreSQL C client library (Debian: libpq-dev).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Our Swift wrapper of libpq: connections, pool, bound queries, typed rows,
+        // transactions, LISTEN/NOTIFY, COPY. Knows nothing of relief work.
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A private PostgreSQL cluster started with initdb/pg_ctl, for `demo`, `bench` and tests.
+        .target(
+            name: "LocalPostgres",
+            dependencies: [
+                "Postgres",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Migrations runner and (later) the tenant-scoped repositories; SQL lives in sql/.
+        .target(
+            name: "ReliefStore",
+            dependencies: [
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedFiles"]
+        ),
+        // The HTTP JSON API: openapi.yaml is the contract, server stubs are generated from it.
+        .target(
+            name: "ReliefAPI",
+            dependencies: [
+                "Postgres",
+                "ReliefStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: [
+                .plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"),
+                "EmbedFiles",
+            ]
+        ),
+        .executableTarget(
+            name: "relieflink",
+            dependencies: [
+                "Postgres",
+                "LocalPostgres",
+                "ReliefStore",
+                "ReliefAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Build-time embedding of sql/migrations and openapi.yaml into the binary, so the
+        // binary works from any directory and inside a container with nothing beside it.
+        .executableTarget(name: "EmbedFilesTool"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"]),
+
+        // Tests: every one runs against a real PostgreSQL that the suite starts itself.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", "LocalPostgres", "ReliefStore"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "TestSupport"]),
+        .testTarget(name: "ReliefStoreTests", dependencies: ["ReliefStore", "TestSupport"]),
+        .testTarget(
+            name: "ReliefAPITests",
+            dependencies: [
+                "ReliefAPI", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,112 @@
+import CLibPQ
+import Foundation
+
+/// Cancels a connection's running statement on the server, and only that statement.
+///
+/// Each statement gets a ticket. A cancel names its ticket: if that statement is running, a
+/// cancel request goes to the server; if it has not started, it will not start; if it has
+/// finished, nothing happens. The next statement waits until a cancel in flight has been
+/// delivered, so a late cancel can never hit it.
+final class CancelCoordinator: @unchecked Sendable {
+    enum Reason: Sendable {
+        case task
+        case timeout(Duration)
+    }
+
+    private let condition = NSCondition()
+    private let cancelHandle: OpaquePointer?
+    // Guarded by `condition`.
+    private var nextTicket: UInt64 = 0
+    private var pending: Set<UInt64> = []
+    private var running: UInt64?
+    private var reasons: [UInt64: Reason] = [:]
+    private var cancelsInFlight = 0
+
+    init(connection: OpaquePointer) {
+        cancelHandle = PQgetCancel(connection)
+    }
+
+    deinit {
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
+    }
+
+    func newTicket() -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        nextTicket += 1
+        pending.insert(nextTicket)
+        return nextTicket
+    }
+
+    /// Called on the worker thread just before the statement runs. Throws if it was cancelled already.
+    func begin(_ ticket: UInt64) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while cancelsInFlight > 0 { condition.wait() }
+        if let reason = reasons.removeValue(forKey: ticket) {
+            pending.remove(ticket)
+            throw reason.error
+        }
+        running = ticket
+    }
+
+    /// Called on the worker thread when the statement ended; the reason it was cancelled, if it was.
+    func end(_ ticket: UInt64) -> Reason? {
+        condition.lock()
+        defer { condition.unlock() }
+        if running == ticket { running = nil }
+        pending.remove(ticket)
+        return reasons.removeValue(forKey: ticket)
+    }
+
+    /// Forgets a ticket whose statement was never submitted.
+    func discard(_ ticket: UInt64) {
+        _ = end(ticket)
+    }
+
+    func cancel(_ ticket: UInt64, reason: Reason) {
+        condition.lock()
+        guard pending.contains(ticket), reasons[ticket] == nil else {
+            condition.unlock()
+            return
+        }
+        reasons[ticket] = reason
+        guard running == ticket, let cancelHandle else {
+            condition.unlock()
+            return
+        }
+        cancelsInFlight += 1
+        condition.unlock()
+        // PQcancel opens a connection of its own and waits for the server: never on the caller's thread.
+        let handle = UnsafeSendable(cancelHandle)
+        Thread.detachNewThread { [self] in
+            var errorBuffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(handle.value, &errorBuffer, Int32(errorBuffer.count))
+            condition.lock()
+            cancelsInFlight -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Waits for cancel requests still being delivered, before the connection is closed.
+    func waitForCancels() {
+        condition.lock()
+        while cancelsInFlight > 0 { condition.wait() }
+        condition.unlock()
+    }
+}
+
+extension CancelCoordinator.Reason {
+    var error: Error {
+        switch self {
+        case .task: CancellationError()
+        case .timeout(let limit): PostgresError.statementTimeout(limit)
+        }
+    }
+}
+
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

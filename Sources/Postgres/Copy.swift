@@ -1,0 +1,114 @@
+import CLibPQ
+
+extension PostgresConnection {
+    /// Bulk-loads rows with `COPY table (columns) FROM STDIN`, far faster than INSERTs.
+    ///
+    ///     try await connection.copyIn(table: "cases", columns: ["id", "title"]) { writer in
+    ///         for item in items { try await writer.write([item.id, item.title]) }
+    ///     }
+    ///
+    /// Rows stream to the server in chunks as they are written. If `body` throws, the COPY is
+    /// aborted and nothing is loaded. Returns the number of rows loaded.
+    @discardableResult
+    public func copyIn(
+        table: String,
+        columns: [String],
+        _ body: (CopyInWriter) async throws -> Void
+    ) async throws -> Int {
+        let sql = "COPY \(quoteIdentifier(table)) (\(columns.map(quoteIdentifier).joined(separator: ", "))) FROM STDIN"
+        try await run(cancellable: false) { try $0.startCopy(sql) }
+        let writer = CopyInWriter(connection: self, columnCount: columns.count)
+        do {
+            try await body(writer)
+            try await writer.flush()
+        } catch {
+            _ = try? await run(cancellable: false) { try $0.endCopy(abortReason: "aborted by the client") }
+            throw error
+        }
+        return try await run(cancellable: false) { try $0.endCopy(abortReason: nil) }.affectedRows
+    }
+}
+
+/// Writes rows into a running COPY, in PostgreSQL's text format.
+public final class CopyInWriter {
+    private let connection: PostgresConnection
+    private let columnCount: Int
+    private var buffer: [UInt8] = []
+    private var value: [UInt8] = []
+    private static let chunkSize = 256 * 1024
+
+    init(connection: PostgresConnection, columnCount: Int) {
+        self.connection = connection
+        self.columnCount = columnCount
+        buffer.reserveCapacity(Self.chunkSize + 4096)
+    }
+
+    /// Adds one row; nil is SQL NULL.
+    public func write(_ row: [(any PostgresEncodable)?]) async throws {
+        guard row.count == columnCount else {
+            throw PostgresError.misuse("a COPY row has \(row.count) value(s) for \(columnCount) column(s)")
+        }
+        for (index, field) in row.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+            guard let field else {
+                buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
+                continue
+            }
+            value.removeAll(keepingCapacity: true)
+            field.encodeText(into: &value)
+            for byte in value {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0: throw PostgresError.misuse("a COPY value contains a NUL character")
+                default: buffer.append(byte)
+                }
+            }
+        }
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= Self.chunkSize { try await flush() }
+    }
+
+    func flush() async throws {
+        guard !buffer.isEmpty else { return }
+        let chunk = buffer
+        buffer.removeAll(keepingCapacity: true)
+        try await connection.run(cancellable: false) { try $0.putCopyData(chunk) }
+    }
+}
+
+extension LibPQConnection {
+    func startCopy(_ sql: String) throws {
+        guard let result = PQexec(pointer, sql) else {
+            throw PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
+        }
+        guard PQresultStatus(result) == PGRES_COPY_IN else {
+            _ = try check(result)  // throws the server's error
+            throw PostgresError.misuse("copyIn needs a COPY … FROM STDIN statement")
+        }
+        PQclear(result)
+    }
+
+    func putCopyData(_ chunk: [UInt8]) throws {
+        let sent = chunk.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(pointer, $0.baseAddress, Int32($0.count)) }
+        }
+        guard sent == 1 else {
+            throw PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
+        }
+    }
+
+    /// Ends the COPY (or aborts it with a reason) and returns its outcome.
+    func endCopy(abortReason: String?) throws -> PostgresResult {
+        guard PQputCopyEnd(pointer, abortReason) == 1 else {
+            throw PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
+        }
+        var outcome: Result<PostgresResult, Error> = .failure(PostgresError.unexpectedResult("COPY returned no result"))
+        while let result = PQgetResult(pointer) {
+            outcome = Result { try check(result) }
+        }
+        return try outcome.get()
+    }
+}

@@ -1,0 +1,288 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// The libpq connection itself. Not thread-safe, as libpq is not: every method runs on the
+/// owning `PostgresConnection`'s worker thread, one at a time.
+final class LibPQConnection: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let socket: Int32
+    let backendPID: Int32
+    let target: String
+    private let noticeSink: Unmanaged<NoticeSink>
+    private let cacheSize: Int
+    private var statements: [StatementKey: String] = [:]
+    private var statementCounter = 0
+    private(set) var isClosed = false
+
+    private struct StatementKey: Hashable {
+        let sql: String
+        let types: [UInt32]
+    }
+
+    private init(pointer: OpaquePointer, configuration: ConnectionConfiguration, noticeSink: Unmanaged<NoticeSink>) {
+        self.pointer = pointer
+        socket = PQsocket(pointer)
+        backendPID = PQbackendPID(pointer)
+        target = LibPQConnection.describeTarget(pointer)
+        self.noticeSink = noticeSink
+        cacheSize = configuration.statementCacheSize
+    }
+
+    /// Connects and sets the session up; blocks until done or failed.
+    static func connect(_ configuration: ConnectionConfiguration, logger: Logger) throws -> LibPQConnection {
+        if let problem = configuration.parseError() {
+            throw PostgresError.connectionFailed(target: "invalid connection string", reason: problem)
+        }
+        let timeoutSeconds = max(1, Int(configuration.connectTimeout.components.seconds))
+        // Later keywords override earlier ones: our defaults come first, so the caller's
+        // connection string (expanded from `dbname`) wins; the encoding we rely on comes last.
+        let pairs: [(String, String)] = [
+            ("application_name", configuration.applicationName),
+            ("connect_timeout", String(timeoutSeconds)),
+            ("dbname", configuration.connectionString),
+            ("client_encoding", "UTF8"),
+        ]
+        let pointer: OpaquePointer? = withCStringArray(pairs.map(\.0)) { keywords in
+            withCStringArray(pairs.map(\.1)) { values in
+                PQconnectdbParams(keywords, values, 1)
+            }
+        }
+        guard let pointer else {
+            throw PostgresError.connectionFailed(target: configuration.description, reason: "out of memory")
+        }
+        guard PQstatus(pointer) == CONNECTION_OK else {
+            let reason = String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()
+            let target = describeTarget(pointer)
+            PQfinish(pointer)
+            throw PostgresError.connectionFailed(target: target, reason: reason)
+        }
+        let sink = Unmanaged.passRetained(NoticeSink(logger: logger))
+        PQsetNoticeProcessor(pointer, noticeProcessor, sink.toOpaque())
+        let connection = LibPQConnection(pointer: pointer, configuration: configuration, noticeSink: sink)
+        do {
+            // The decoders read ISO dates in UTC and full-precision floats.
+            var setup = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3"
+            if let limit = configuration.statementTimeout {
+                setup += "; SET statement_timeout = \(limit.milliseconds)"
+            }
+            try connection.executeScript(setup)
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private static func describeTarget(_ pointer: OpaquePointer) -> String {
+        func field(_ value: UnsafeMutablePointer<CChar>?) -> String {
+            value.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        }
+        return "host=\(field(PQhost(pointer))) port=\(field(PQport(pointer))) dbname=\(field(PQdb(pointer))) user=\(field(PQuser(pointer)))"
+    }
+
+    var transactionStatus: TransactionStatus {
+        TransactionStatus(PQtransactionStatus(pointer))
+    }
+
+    var isBroken: Bool { isClosed || PQstatus(pointer) != CONNECTION_OK }
+
+    /// Runs one statement with its parameters. Statements with parameters are prepared once per
+    /// connection and reused, so the server parses and plans them once.
+    func execute(_ query: PostgresQuery) throws -> PostgresResult {
+        guard !isClosed else { throw PostgresError.connectionClosed }
+        guard !query.parameters.isEmpty, cacheSize > 0 else {
+            return try check(withParameters(query) { count, types, values, lengths, formats in
+                PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
+            })
+        }
+        let key = StatementKey(sql: query.sql, types: query.parameters.map(\.type.oid))
+        do {
+            return try executePrepared(query, key: key)
+        } catch let error as PostgresServerError where isStaleStatement(error) && transactionStatus == .idle {
+            // The schema changed under a cached plan (or the session discarded it): prepare again.
+            statements[key] = nil
+            return try executePrepared(query, key: key)
+        }
+    }
+
+    private func executePrepared(_ query: PostgresQuery, key: StatementKey) throws -> PostgresResult {
+        let name: String
+        if let cached = statements[key] {
+            name = cached
+        } else {
+            if statements.count >= cacheSize {
+                guard transactionStatus == .idle else {
+                    // Full, and cannot be cleared inside a transaction: run unnamed this time.
+                    return try check(withParameters(query) { count, types, values, lengths, formats in
+                        PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
+                    })
+                }
+                try executeScript("DEALLOCATE ALL")
+                statements.removeAll()
+            }
+            statementCounter += 1
+            name = "relieflink_\(statementCounter)"
+            let prepared = key.types.withUnsafeBufferPointer { types in
+                PQprepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
+            }
+            _ = try check(prepared)
+            statements[key] = name
+        }
+        return try check(withParameters(query) { count, _, values, lengths, formats in
+            PQexecPrepared(pointer, name, count, values, lengths, formats, 0)
+        })
+    }
+
+    private func isStaleStatement(_ error: PostgresServerError) -> Bool {
+        (error.code == .featureNotSupported && error.message.contains("cached plan"))
+            || error.code == "26000"  // invalid_sql_statement_name: the prepared statement is gone
+    }
+
+    /// Runs SQL text as is: several statements allowed, no parameters. For trusted SQL only
+    /// (session setup, migrations); results are discarded.
+    func executeScript(_ sql: String) throws {
+        guard !isClosed else { throw PostgresError.connectionClosed }
+        _ = try check(PQexec(pointer, sql))
+        // PQexec returns only the last result; any earlier failure already ended the script.
+    }
+
+    /// Turns a libpq result into a `PostgresResult` or the error it carries.
+    func check(_ result: OpaquePointer?) throws -> PostgresResult {
+        guard let result else {
+            throw brokenOr(PostgresError.unexpectedResult(String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()))
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return PostgresResult(result)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            PQclear(result)
+            abandonCopy()
+            throw PostgresError.misuse("COPY runs through copyIn(_:), not query(_:)")
+        default:
+            let error = PostgresServerError(result: result)
+            PQclear(result)
+            if isBroken {
+                throw PostgresError.connectionLost(reason: error.code.code.isEmpty ? error.message : error.description)
+            }
+            throw error
+        }
+    }
+
+    /// Ends a COPY the caller started by mistake, leaving the connection usable.
+    private func abandonCopy() {
+        _ = PQputCopyEnd(pointer, "COPY is not supported through query()")
+        while let result = PQgetResult(pointer) { PQclear(result) }
+    }
+
+    private func brokenOr(_ error: Error) -> Error {
+        isBroken ? PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()) : error
+    }
+
+    /// Whether the idle connection still looks alive: checks for an end-of-file or an error
+    /// the server sent while nobody was listening (a restart, an idle time-out).
+    func checkAlive() -> Bool {
+        guard !isBroken else { return false }
+        guard PQconsumeInput(pointer) == 1 else { return false }
+        while let notification = PQnotifies(pointer) { PQfreemem(notification) }
+        return !isBroken
+    }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        PQfinish(pointer)
+        noticeSink.release()
+    }
+
+    deinit { close() }
+}
+
+enum TransactionStatus: Sendable {
+    case idle, active, inTransaction, inFailedTransaction, unknown
+
+    init(_ status: PGTransactionStatusType) {
+        switch status {
+        case PQTRANS_IDLE: self = .idle
+        case PQTRANS_ACTIVE: self = .active
+        case PQTRANS_INTRANS: self = .inTransaction
+        case PQTRANS_INERROR: self = .inFailedTransaction
+        default: self = .unknown
+        }
+    }
+}
+
+/// Lays the query's parameters out as the C arrays libpq takes. Text values must be
+/// NUL-terminated, so each gets a terminator; a NUL inside a text value is refused.
+private func withParameters<R>(
+    _ query: PostgresQuery,
+    _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
+) throws -> R {
+    let parameters = query.parameters
+    var storage: [UInt8] = []
+    var offsets: [Int?] = []
+    offsets.reserveCapacity(parameters.count)
+    for parameter in parameters {
+        guard let bytes = parameter.bytes else {
+            offsets.append(nil)
+            continue
+        }
+        if !parameter.isBinary, bytes.contains(0) {
+            throw PostgresError.misuse("a text parameter contains a NUL character, which PostgreSQL text cannot hold")
+        }
+        offsets.append(storage.count)
+        storage.append(contentsOf: bytes)
+        storage.append(0)
+    }
+    let types = parameters.map { Oid($0.type.oid) }
+    let lengths = parameters.map { Int32($0.bytes?.count ?? 0) }
+    let formats = parameters.map { Int32($0.isBinary ? 1 : 0) }
+    return storage.withUnsafeBufferPointer { buffer in
+        let base = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self)
+        let values: [UnsafePointer<CChar>?] = offsets.map { offset in
+            guard let offset, let base else { return nil }
+            return base + offset
+        }
+        return body(Int32(parameters.count), types, values, lengths, formats)
+    }
+}
+
+/// Calls `body` with `strings` as a NULL-terminated array of C strings.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+extension PostgresServerError {
+    init(result: OpaquePointer) {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        self.init(
+            code: SQLState(field("C") ?? ""),
+            severity: field("V") ?? field("S") ?? "ERROR",
+            message: field("M") ?? String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines(),
+            detail: field("D"), hint: field("H"), schema: field("s"), table: field("t"), column: field("c"),
+            constraint: field("n"), dataType: field("d"), position: field("P").flatMap { Int($0) })
+    }
+}
+
+/// Receives server notices (e.g. "relation already exists, skipping") and logs them.
+final class NoticeSink: @unchecked Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+}
+
+private let noticeProcessor: PQnoticeProcessor = { argument, message in
+    guard let argument, let message else { return }
+    let sink = Unmanaged<NoticeSink>.fromOpaque(argument).takeUnretainedValue()
+    sink.logger.debug("postgres notice", metadata: ["notice": .string(String(cString: message).trimmingTrailingNewlines())])
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,169 @@
+import Logging
+import Synchronization
+
+/// One connection to PostgreSQL.
+///
+/// Statements run one at a time, in the order they were issued, on a thread the connection
+/// owns (libpq blocks while it waits; Swift's cooperative threads must not). Cancelling the
+/// awaiting task cancels its statement on the server.
+public final class PostgresConnection: Sendable {
+    public let configuration: ConnectionConfiguration
+    public let logger: Logger
+    /// The server process serving this connection (`pg_backend_pid()`).
+    public let backendPID: Int32
+    let socket: Int32
+    private let worker: SerialWorker
+    private let handle: LibPQConnection
+    private let cancellation: CancelCoordinator
+    private let state: Mutex<State>
+
+    private struct State {
+        var transactionStatus: TransactionStatus = .idle
+        var isBroken = false
+        var isClosed = false
+        var savepointCounter = 0
+    }
+
+    private init(configuration: ConnectionConfiguration, logger: Logger, worker: SerialWorker, handle: LibPQConnection) {
+        self.configuration = configuration
+        self.logger = logger
+        self.worker = worker
+        self.handle = handle
+        backendPID = handle.backendPID
+        socket = handle.socket
+        cancellation = CancelCoordinator(connection: handle.pointer)
+        state = Mutex(State())
+    }
+
+    /// Opens a connection. A failure names host, port, database and user, never the password.
+    public static func connect(
+        _ configuration: ConnectionConfiguration,
+        logger: Logger = Logger(label: "relieflink.postgres")
+    ) async throws -> PostgresConnection {
+        let worker = SerialWorker(name: "postgres")
+        do {
+            let handle = try await worker.run { try LibPQConnection.connect(configuration, logger: logger) }
+            var logger = logger
+            logger[metadataKey: "pg_pid"] = "\(handle.backendPID)"
+            return PostgresConnection(configuration: configuration, logger: logger, worker: worker, handle: handle)
+        } catch {
+            worker.stop()
+            throw error
+        }
+    }
+
+    /// Runs one statement and returns its rows.
+    ///
+    /// - Parameter timeout: cancels the statement on the server after this long and throws
+    ///   `PostgresError.statementTimeout`.
+    @discardableResult
+    public func query(_ query: PostgresQuery, timeout: Duration? = nil) async throws -> PostgresResult {
+        logger.trace("query", metadata: ["sql": "\(query.sql)"])
+        return try await run(timeout: timeout) { handle in try handle.execute(query) }
+    }
+
+    /// Runs one statement and returns how many rows it affected.
+    @discardableResult
+    public func execute(_ query: PostgresQuery, timeout: Duration? = nil) async throws -> Int {
+        try await self.query(query, timeout: timeout).affectedRows
+    }
+
+    /// Runs SQL text as is, several statements allowed, without parameters: for trusted SQL
+    /// that ships with the program (migrations, setup), never for text built from input.
+    public func executeScript(_ sql: String, timeout: Duration? = nil) async throws {
+        try await run(timeout: timeout) { handle in try handle.executeScript(sql) }
+    }
+
+    /// Runs `body` on the worker thread under a cancellation ticket and records the
+    /// connection's state afterwards.
+    func run<T: Sendable>(
+        timeout: Duration? = nil,
+        cancellable: Bool = true,
+        _ body: @escaping @Sendable (LibPQConnection) throws -> T
+    ) async throws -> T {
+        if cancellable { try Task.checkCancellation() }
+        let ticket = cancellation.newTicket()
+        let timer = timeout.map { limit in
+            Task { [cancellation] in
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled { cancellation.cancel(ticket, reason: .timeout(limit)) }
+            }
+        }
+        defer { timer?.cancel() }
+        let operation: @Sendable () async throws -> T = { [worker, handle, cancellation] in
+            do {
+                return try await worker.run {
+                    try cancellation.begin(ticket)
+                    let outcome = Result { try body(handle) }
+                    let reason = cancellation.end(ticket)
+                    self.state.withLock {
+                        $0.transactionStatus = handle.transactionStatus
+                        $0.isBroken = handle.isBroken
+                    }
+                    if case .failure(let error as PostgresServerError) = outcome, error.code == .queryCanceled, let reason {
+                        throw reason.error
+                    }
+                    return try outcome.get()
+                }
+            } catch PostgresError.connectionClosed {
+                cancellation.discard(ticket)
+                throw PostgresError.connectionClosed
+            }
+        }
+        guard cancellable else { return try await operation() }
+        return try await withTaskCancellationHandler(operation: operation) {
+            cancellation.cancel(ticket, reason: .task)
+        }
+    }
+
+    /// The server has gone or the connection failed; it cannot be used again.
+    public var isBroken: Bool { state.withLock { $0.isBroken || $0.isClosed } }
+
+    /// The connection is inside a transaction block (possibly a failed one).
+    public var isInTransaction: Bool {
+        state.withLock { $0.transactionStatus != .idle }
+    }
+
+    var transactionStatus: TransactionStatus { state.withLock { $0.transactionStatus } }
+
+    func nextSavepointName() -> String {
+        state.withLock {
+            $0.savepointCounter += 1
+            return "relieflink_savepoint_\($0.savepointCounter)"
+        }
+    }
+
+    /// Checks an idle connection without a round trip: has the server closed it meanwhile?
+    func checkAlive() async -> Bool {
+        guard !isBroken else { return false }
+        guard socketHasInput(socket) else { return true }
+        // Something arrived while idle: an end-of-file, an error, or a notification.
+        let alive = (try? await run(cancellable: false) { $0.checkAlive() }) ?? false
+        if !alive { state.withLock { $0.isBroken = true } }
+        return alive
+    }
+
+    /// Closes the connection; statements already queued finish first.
+    public func close() async {
+        let alreadyClosed = state.withLock { state in
+            defer { state.isClosed = true }
+            return state.isClosed
+        }
+        guard !alreadyClosed else { return }
+        _ = try? await worker.run { [handle, cancellation] in
+            cancellation.waitForCancels()
+            handle.close()
+        }
+        worker.stop()
+    }
+
+    deinit {
+        let handle = handle
+        let cancellation = cancellation
+        worker.submit {
+            cancellation.waitForCancels()
+            handle.close()
+        }
+        worker.stop()
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+/// A statement and its bound parameters, written as a string interpolation:
+///
+///     let query: PostgresQuery = "SELECT name FROM org WHERE county_id = \(county) AND id = \(id)"
+///
+/// Every interpolated value becomes a `$n` parameter, sent apart from the SQL text, so a value
+/// can never change the statement. The only ways to add SQL text are string literals in code,
+/// `\(identifier:)` (a quoted name) and `\(fragment)` (another `PostgresQuery`, whose own
+/// parameters are renumbered).
+public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    public private(set) var sql: String
+    public private(set) var parameters: [PostgresParameter]
+    /// The same statement as SQL pieces and parameters, kept so this query can be spliced into
+    /// another one with its placeholders renumbered.
+    private var pieces: [Piece]
+
+    enum Piece: Sendable, Hashable {
+        case sql(String)
+        case parameter(PostgresParameter)
+    }
+
+    public init(stringLiteral value: String) {
+        sql = value
+        parameters = []
+        pieces = [.sql(value)]
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        self = stringInterpolation.query
+    }
+
+    /// SQL text built by the program itself, not from input: for DDL or statements whose shape
+    /// is chosen at run time. Never pass text that came from a request.
+    public init(unsafeSQL sql: String) {
+        self.init(stringLiteral: sql)
+    }
+
+    private init() {
+        sql = ""
+        parameters = []
+        pieces = []
+    }
+
+    /// The statement text only; parameter values are never printed.
+    public var description: String {
+        parameters.isEmpty ? sql : "\(sql) [\(parameters.count) parameter(s)]"
+    }
+
+    mutating func append(sql text: String) {
+        sql += text
+        if case .sql(let last)? = pieces.last {
+            pieces[pieces.count - 1] = .sql(last + text)
+        } else {
+            pieces.append(.sql(text))
+        }
+    }
+
+    mutating func append(parameter: PostgresParameter) {
+        parameters.append(parameter)
+        sql += "$\(parameters.count)"
+        pieces.append(.parameter(parameter))
+    }
+
+    /// Joins queries with a separator, e.g. a list of `AND` conditions.
+    public static func joined(_ parts: [PostgresQuery], separator: String) -> PostgresQuery {
+        var query = PostgresQuery()
+        for (index, part) in parts.enumerated() {
+            if index > 0 { query.append(sql: separator) }
+            query.splice(part)
+        }
+        return query
+    }
+
+    mutating func splice(_ other: PostgresQuery) {
+        for piece in other.pieces {
+            switch piece {
+            case .sql(let text): append(sql: text)
+            case .parameter(let parameter): append(parameter: parameter)
+            }
+        }
+    }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var query = PostgresQuery()
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            query.sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+        }
+
+        public mutating func appendLiteral(_ literal: String) {
+            query.append(sql: literal)
+        }
+
+        /// A value, bound as the next `$n`.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
+            query.append(parameter: PostgresParameter(value))
+        }
+
+        /// An optional value; nil is bound as SQL NULL.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            query.append(parameter: value.map(PostgresParameter.init) ?? PostgresParameter.null(Value.postgresType))
+        }
+
+        /// A value encoded as JSON and bound as `jsonb`.
+        public mutating func appendInterpolation<Value: Encodable & Sendable>(json value: Value) {
+            query.append(parameter: PostgresParameter(PostgresEncodableJSON(value: value)))
+        }
+
+        /// A table, column or other name, double-quoted so it is read as one identifier.
+        public mutating func appendInterpolation(identifier name: String) {
+            query.append(sql: quoteIdentifier(name))
+        }
+
+        /// Another query, spliced in with its parameters renumbered.
+        public mutating func appendInterpolation(_ fragment: PostgresQuery) {
+            query.splice(fragment)
+        }
+    }
+}
+
+/// `name` as a double-quoted SQL identifier. NUL, which cannot occur in a name, is dropped.
+public func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"").replacingOccurrences(of: "\u{0}", with: "") + "\""
+}
+
+/// One bound parameter: its type and its bytes in text or binary format.
+public struct PostgresParameter: Sendable, Hashable {
+    public var type: PostgresType
+    /// nil is SQL NULL.
+    public var bytes: [UInt8]?
+    public var isBinary: Bool
+
+    public init<Value: PostgresEncodable>(_ value: Value) {
+        type = Value.postgresType
+        if let optional = value as? any OptionalProtocol, optional.isNone {
+            bytes = nil
+            isBinary = false
+        } else if let binary = value.binaryEncoding {
+            bytes = binary
+            isBinary = true
+        } else {
+            var buffer: [UInt8] = []
+            value.encodeText(into: &buffer)
+            bytes = buffer
+            isBinary = false
+        }
+    }
+
+    public static func null(_ type: PostgresType) -> PostgresParameter {
+        PostgresParameter(type: type, bytes: nil, isBinary: false)
+    }
+
+    init(type: PostgresType, bytes: [UInt8]?, isBinary: Bool) {
+        self.type = type
+        self.bytes = bytes
+        self.isBinary = isBinary
+    }
+}

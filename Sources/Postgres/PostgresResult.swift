@@ -1,0 +1,121 @@
+import CLibPQ
+
+/// The rows and outcome of one statement. Immutable, so it can be read from any task; the
+/// libpq result it wraps is freed with it.
+public final class PostgresResult: @unchecked Sendable {
+    private let pointer: OpaquePointer
+    public let columns: [PostgresColumn]
+    private let columnIndexes: [String: Int]
+    /// Rows returned.
+    public let count: Int
+    /// The command tag, e.g. `INSERT 0 1` or `SELECT 3`.
+    public let commandTag: String
+    /// Rows inserted, updated, deleted, copied or selected, as the command tag says.
+    public let affectedRows: Int
+
+    init(_ pointer: OpaquePointer) {
+        self.pointer = pointer
+        count = Int(PQntuples(pointer))
+        let columnCount = Int(PQnfields(pointer))
+        var columns: [PostgresColumn] = []
+        var indexes: [String: Int] = [:]
+        columns.reserveCapacity(columnCount)
+        for index in 0..<columnCount {
+            let name = String(cString: PQfname(pointer, Int32(index)))
+            columns.append(PostgresColumn(name: name, type: PostgresType(oid: PQftype(pointer, Int32(index)))))
+            if indexes[name] == nil { indexes[name] = index }
+        }
+        self.columns = columns
+        columnIndexes = indexes
+        commandTag = String(cString: PQcmdStatus(pointer))
+        affectedRows = Int(String(cString: PQcmdTuples(pointer))) ?? 0
+    }
+
+    deinit { PQclear(pointer) }
+
+    func columnIndex(named name: String) -> Int? { columnIndexes[name] }
+
+    func cell(row: Int, column: Int) -> PostgresCell {
+        let type = columns[column].type
+        if PQgetisnull(pointer, Int32(row), Int32(column)) == 1 {
+            return PostgresCell(bytes: nil, type: type)
+        }
+        let length = Int(PQgetlength(pointer, Int32(row), Int32(column)))
+        let bytes = UnsafeRawPointer(PQgetvalue(pointer, Int32(row), Int32(column))!)
+            .assumingMemoryBound(to: UInt8.self)
+        return PostgresCell(bytes: UnsafeBufferPointer(start: bytes, count: length), type: type)
+    }
+}
+
+public struct PostgresColumn: Sendable, Hashable {
+    public let name: String
+    public let type: PostgresType
+}
+
+extension PostgresResult: RandomAccessCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(position: Int) -> PostgresRow { PostgresRow(result: self, index: position) }
+
+    /// Each row decoded positionally: `try result.decode((UUID, String).self)`.
+    public func decode<each Value: PostgresDecodable>(_ types: (repeat each Value).Type) throws -> [(repeat each Value)] {
+        try map { try $0.decode(types) }
+    }
+
+    /// The first row's first column, or nil when there are no rows.
+    public func scalar<Value: PostgresDecodable>(_ type: Value.Type = Value.self) throws -> Value? {
+        guard let row = first else { return nil }
+        return try row.decode(Value.self, at: 0)
+    }
+}
+
+/// One row of a result.
+public struct PostgresRow: Sendable {
+    public let result: PostgresResult
+    public let index: Int
+
+    /// The value at a 0-based column position.
+    public func decode<Value: PostgresDecodable>(_ type: Value.Type = Value.self, at column: Int) throws -> Value {
+        guard column >= 0, column < result.columns.count else {
+            throw PostgresDecodingError(
+                column: "#\(column)", columnIndex: column, serverType: .unspecified, swiftType: "\(Value.self)",
+                reason: "the result has \(result.columns.count) column(s)")
+        }
+        do {
+            return try Value.decode(from: result.cell(row: index, column: column))
+        } catch let failure as PostgresDecodingFailure {
+            throw PostgresDecodingError(
+                column: result.columns[column].name, columnIndex: column, serverType: result.columns[column].type,
+                swiftType: "\(Value.self)", reason: failure.reason)
+        }
+    }
+
+    /// The value of the column with this name (the first, if several share it).
+    public func decode<Value: PostgresDecodable>(_ type: Value.Type = Value.self, column name: String) throws -> Value {
+        guard let column = result.columnIndex(named: name) else {
+            throw PostgresDecodingError(
+                column: name, columnIndex: -1, serverType: .unspecified, swiftType: "\(Value.self)",
+                reason: "no such column; the result has \(result.columns.map(\.name).joined(separator: ", "))")
+        }
+        return try decode(Value.self, at: column)
+    }
+
+    /// A `json`/`jsonb` column decoded into a Codable type.
+    public func decode<Value: Codable & Sendable>(json type: Value.Type, column name: String) throws -> Value {
+        try decode(PostgresJSON<Value>.self, column: name).value
+    }
+
+    /// The columns in order as a tuple: `let (id, name) = try row.decode((UUID, String).self)`.
+    public func decode<each Value: PostgresDecodable>(_ types: (repeat each Value).Type) throws -> (repeat each Value) {
+        var column = 0
+        func next<V: PostgresDecodable>(_ type: V.Type) throws -> V {
+            defer { column += 1 }
+            return try decode(V.self, at: column)
+        }
+        return (repeat try next((each Value).self))
+    }
+
+    public func isNull(at column: Int) -> Bool {
+        result.cell(row: index, column: column).bytes == nil
+    }
+}

@@ -1,0 +1,63 @@
+import CLibPQ
+
+/// How much a transaction sees of others running at the same time (PostgreSQL's levels).
+public enum IsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction: committed when `body` returns, rolled back when it throws
+    /// (also when the task is cancelled).
+    ///
+    /// If `body` caught a statement's error and returned anyway, the server has already failed
+    /// the transaction: the COMMIT then rolls back, and this throws
+    /// `PostgresError.transactionRolledBack` rather than pretend the work was saved.
+    public func transaction<T>(
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        guard !isInTransaction else {
+            throw PostgresError.misuse("transaction() inside a transaction; use savepoint() to nest")
+        }
+        try await executeScript("BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            await rollback()
+            throw error
+        }
+        let commit = try await run(cancellable: false) { try $0.check(PQexec($0.pointer, "COMMIT")) }
+        if commit.commandTag == "ROLLBACK" {
+            throw PostgresError.transactionRolledBack
+        }
+        return value
+    }
+
+    /// Runs `body` under a savepoint inside the current transaction: an error thrown by `body`
+    /// undoes only what `body` did, and the transaction can go on.
+    public func savepoint<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        guard isInTransaction else {
+            throw PostgresError.misuse("savepoint() outside a transaction")
+        }
+        let name = quoteIdentifier(nextSavepointName())
+        try await executeScript("SAVEPOINT \(name)")
+        do {
+            let value = try await body(self)
+            try await executeScript("RELEASE SAVEPOINT \(name)")
+            return value
+        } catch {
+            _ = try? await run(cancellable: false) { try $0.executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)") }
+            throw error
+        }
+    }
+
+    /// Rolls back, even when the task was cancelled; a connection where this fails is broken
+    /// and is discarded by its pool.
+    func rollback() async {
+        _ = try? await run(cancellable: false) { try $0.executeScript("ROLLBACK") }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import LocalPostgres
+import Logging
+import Postgres
+import ReliefStore
+import Synchronization
+
+/// Fresh databases for tests, on a private PostgreSQL cluster this test process starts itself.
+///
+/// The suite never reads DATABASE_URL and never touches a database it did not create. Each
+/// test gets a database of its own, cloned from a template that was migrated once, so tests
+/// run in parallel without seeing each other's rows.
+public enum TestDatabase {
+    static let cluster = Task<LocalPostgresCluster, Error> {
+        try await LocalPostgresCluster.start(options: .init(durable: false, maxConnections: 500))
+    }
+
+    /// Created on first use: the migrated template, and a plain one for wrapper tests.
+    static let templates = Task<Void, Error> {
+        let cluster = try await TestDatabase.cluster.value
+        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString()))
+        // One statement each: CREATE DATABASE cannot run in the implicit transaction of a script.
+        try await admin.executeScript("CREATE DATABASE relieflink_template")
+        try await admin.executeScript("CREATE DATABASE plain_template")
+        await admin.close()
+        let template = try await PostgresConnection.connect(
+            ConnectionConfiguration(cluster.connectionString(database: "relieflink_template")))
+        try await Migrator().migrate(template)
+        await template.close()
+    }
+
+    private static let counter = Mutex(0)
+
+    /// The private cluster (to start and stop it in tests that need that).
+    public static var localCluster: LocalPostgresCluster {
+        get async throws { try await cluster.value }
+    }
+
+    /// Creates a new database and returns how to connect to it as the superuser.
+    /// - Parameter migrated: cloned from the migrated template; otherwise empty.
+    public static func create(migrated: Bool = true) async throws -> ConnectionConfiguration {
+        let cluster = try await cluster.value
+        try await templates.value
+        let number = counter.withLock { value in
+            value += 1
+            return value
+        }
+        let name = "test_\(getpid())_\(number)"
+        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString()))
+        defer { Task { await admin.close() } }
+        let template = migrated ? "relieflink_template" : "plain_template"
+        try await admin.executeScript("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(template) STRATEGY FILE_COPY")
+        return ConnectionConfiguration(cluster.connectionString(database: name))
+    }
+
+    /// A connection to a new database, closed after `body`.
+    public static func withConnection<T>(
+        migrated: Bool = true,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await PostgresConnection.connect(try await create(migrated: migrated))
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
