@@ -143,7 +143,7 @@ public final class LocalPostgresCluster: Sendable {
             workingDirectory: FilePath(baseDirectory.path), platformOptions: platform,
             input: .none, output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         guard case .exited(0) = result.terminationStatus else {
-            var output = (result.standardOutput ?? "") + (result.standardError ?? "")
+            var output = result.standardOutput + result.standardError
             if name == "pg_ctl", let log = try? String(contentsOf: baseDirectory.appending(path: "postgres.log"), encoding: .utf8) {
                 output += "\nserver log:\n" + log
             }

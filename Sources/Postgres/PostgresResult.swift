@@ -62,6 +62,11 @@ extension PostgresResult: RandomAccessCollection {
         try map { try $0.decode(types) }
     }
 
+    /// One column of every row: `try result.column(UUID.self)`.
+    public func column<Value: PostgresDecodable>(_ type: Value.Type = Value.self, at index: Int = 0) throws -> [Value] {
+        try map { try $0.decode(Value.self, at: index) }
+    }
+
     /// The first row's first column, or nil when there are no rows.
     public func scalar<Value: PostgresDecodable>(_ type: Value.Type = Value.self) throws -> Value? {
         guard let row = first else { return nil }

@@ -1,0 +1,41 @@
+import Logging
+import OpenAPIRuntime
+import Postgres
+import ReliefStore
+
+/// Implements the operations of `openapi.yaml`; the generated `APIProtocol` is the contract.
+struct APIHandler: APIProtocol {
+    let pool: ConnectionPool
+    let migrations: [Migration]
+    let logger: Logger
+
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        .ok(.init(body: .json(.init(status: .ok))))
+    }
+
+    /// Ready when the database answers within two seconds and every migration this build
+    /// knows has been applied.
+    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        var checks: [Components.Schemas.Check] = []
+        do {
+            let applied = try await pool.query("SELECT version FROM schema_migrations", timeout: .seconds(2))
+                .column(Int32.self).map { Int($0) }
+            checks.append(.init(name: "database", ok: true))
+            let pending = Set(migrations.map(\.version)).subtracting(applied).count
+            checks.append(pending == 0
+                ? .init(name: "migrations", ok: true)
+                : .init(name: "migrations", ok: false, detail: "\(pending) migration(s) pending; run `relieflink migrate`"))
+        } catch let error as PostgresServerError where error.code == .undefinedTable {
+            checks.append(.init(name: "database", ok: true))
+            checks.append(.init(name: "migrations", ok: false, detail: "the database was never migrated; run `relieflink migrate`"))
+        } catch {
+            logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            checks.append(.init(name: "database", ok: false, detail: "\(error)"))
+        }
+        let readiness = Components.Schemas.Readiness(
+            status: checks.allSatisfy(\.ok) ? .ready : .unavailable, checks: checks)
+        return readiness.status == .ready
+            ? .ok(.init(body: .json(readiness)))
+            : .serviceUnavailable(.init(body: .json(readiness)))
+    }
+}

@@ -1,0 +1,49 @@
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import Postgres
+import ReliefStore
+
+/// The HTTP side of `relieflink serve`: the OpenAPI operations plus `GET /openapi.yaml`.
+public enum HTTPServer {
+    public struct Configuration: Sendable {
+        public var hostname: String
+        public var port: Int
+
+        public init(hostname: String = "127.0.0.1", port: Int = 8080) {
+            self.hostname = hostname
+            self.port = port
+        }
+    }
+
+    /// The router with every route; tests drive it without a socket.
+    public static func router(pool: ConnectionPool, logger: Logger) throws -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.get("openapi.yaml") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
+        }
+        let handler = APIHandler(pool: pool, migrations: try Migration.bundled(), logger: logger)
+        try handler.registerHandlers(on: router)
+        return router
+    }
+
+    public static func application(
+        configuration: Configuration,
+        pool: ConnectionPool,
+        logger: Logger
+    ) throws -> some ApplicationProtocol {
+        Application(
+            router: try router(pool: pool, logger: logger),
+            configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "ReliefLink"),
+            logger: logger)
+    }
+
+    /// The contract as shipped inside the binary.
+    public static var openAPIDocument: String {
+        EmbeddedFiles.all.first { $0.name == "openapi.yaml" }?.contents ?? ""
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import LocalPostgres
+import Logging
+import Postgres
+import Subprocess
+import SystemPackage
+
+/// `relieflink bench db`: our wrapper beside pgbench, on the same server in the same run.
+struct DatabaseBenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Single-row SELECT by primary key and single-row INSERT, ours beside pgbench, at 1 and 16 connections.",
+        discussion: """
+            Both sides use prepared statements (pgbench -M prepared; our pool prepares each statement
+            once per connection) on one server. Without DATABASE_URL a private, non-durable PostgreSQL
+            is started for the run. Target: ours ≥ 0.9× pgbench everywhere.
+            """)
+
+    @OptionGroup var options: BenchmarkOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .long, help: "Rows in the table read by primary key.")
+    var rows = 100_000
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Concurrent connections to measure.")
+    var connections: [Int] = [1, 16]
+
+    func run() async throws {
+        var logger = try logging.makeLogger("relieflink.bench")
+        if options.json { logger.logLevel = .warning }
+        var cluster: LocalPostgresCluster?
+        let url: String
+        if let configured = database.url {
+            url = configured
+        } else {
+            let local = try await LocalPostgresCluster.start(options: .init(durable: false), logger: logger)
+            cluster = local
+            url = local.connectionString()
+        }
+        do {
+            let report = try await measure(url: url, logger: logger)
+            print(options.json ? try report.json() : """
+                relieflink bench db — our libpq wrapper beside pgbench -M prepared, same server, same run
+                (\(options.seconds) s each; rates in transactions per second; ratio = ours / pgbench)
+
+                \(report.table(referenceName: "pgbench"))
+                """)
+        } catch {
+            await cluster?.stop()
+            throw error
+        }
+        await cluster?.stop()
+    }
+
+    private func measure(url: String, logger: Logger) async throws -> BenchmarkReport {
+        let pgbench = try locatePgbench()
+        let configuration = ConnectionConfiguration(url, statementCacheSize: 64)
+        try await prepareTables(configuration)
+        let scripts = try writeScripts()
+        defer { try? FileManager.default.removeItem(at: scripts) }
+
+        var report = BenchmarkReport(benchmark: "db")
+        let rowCount = rows
+        for clients in connections {
+            let pool = ConnectionPool(.init(connection: configuration, maximumConnections: clients), logger: logger)
+            defer { Task { await pool.close() } }
+            let oursSelect = try await rate(pool: pool, clients: clients) {
+                "SELECT balance FROM bench_accounts WHERE id = \(Int.random(in: 1...rowCount))"
+            }
+            let theirsSelect = try await runPgbench(pgbench, url: url, script: scripts.appending(path: "select.sql"), clients: clients)
+            report.rows.append(.init(name: "select by primary key, \(clients) connection(s)", unit: "tx/s", ours: oursSelect, reference: theirsSelect))
+            let oursInsert = try await rate(pool: pool, clients: clients) {
+                "INSERT INTO bench_inserts (account, amount) VALUES (\(Int.random(in: 1...rowCount)), \(1))"
+            }
+            let theirsInsert = try await runPgbench(pgbench, url: url, script: scripts.appending(path: "insert.sql"), clients: clients)
+            report.rows.append(.init(name: "single-row insert, \(clients) connection(s)", unit: "tx/s", ours: oursInsert, reference: theirsInsert))
+        }
+        return report
+    }
+
+    private func prepareTables(_ configuration: ConnectionConfiguration) async throws {
+        let connection = try await PostgresConnection.connect(configuration)
+        defer { Task { await connection.close() } }
+        try await connection.executeScript("""
+            DROP TABLE IF EXISTS bench_accounts, bench_inserts;
+            CREATE TABLE bench_accounts (id int8 PRIMARY KEY, balance int8 NOT NULL, filler text NOT NULL);
+            CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, account int8 NOT NULL, amount int8 NOT NULL,
+                                        created_at timestamptz NOT NULL DEFAULT now());
+            """)
+        let total = rows
+        try await connection.copyIn(table: "bench_accounts", columns: ["id", "balance", "filler"]) { writer in
+            for id in 1...total {
+                try await writer.write([id, id % 1000, String(repeating: "x", count: 80)])
+            }
+        }
+        try await connection.executeScript("VACUUM ANALYZE bench_accounts")
+    }
+
+    /// Transactions per second of `clients` tasks each running `makeQuery` in a loop through the pool.
+    private func rate(pool: ConnectionPool, clients: Int, _ makeQuery: @escaping @Sendable () -> PostgresQuery) async throws -> Double {
+        // Warm up: open every connection and prepare the statement on it.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<clients { group.addTask { for _ in 0..<50 { try await pool.query(makeQuery()) } } }
+            try await group.waitForAll()
+        }
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(options.seconds * 1000))
+        let count = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    var done = 0
+                    while ContinuousClock.now < deadline {
+                        try await pool.query(makeQuery())
+                        done += 1
+                    }
+                    return done
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    private func writeScripts() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "relieflink-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "\\set id random(1, \(rows))\nSELECT balance FROM bench_accounts WHERE id = :id;\n"
+            .write(to: folder.appending(path: "select.sql"), atomically: true, encoding: .utf8)
+        try "\\set id random(1, \(rows))\nINSERT INTO bench_inserts (account, amount) VALUES (:id, 1);\n"
+            .write(to: folder.appending(path: "insert.sql"), atomically: true, encoding: .utf8)
+        // pgbench may run as another user when we are root; let it read the scripts.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+        return folder
+    }
+
+    private func runPgbench(_ pgbench: URL, url: String, script: URL, clients: Int) async throws -> Double {
+        let threads = min(clients, ProcessInfo.processInfo.activeProcessorCount)
+        let result = try await Subprocess.run(
+            .path(FilePath(pgbench.path)),
+            arguments: ["-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(threads)", "-T", "\(Int(options.seconds.rounded(.up)))",
+                        "-f", script.path, url],
+            input: .none, output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        let output = result.standardOutput
+        guard case .exited(0) = result.terminationStatus,
+              let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+              let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+        else {
+            throw ValidationError("pgbench failed (\(result.terminationStatus)): \(output)\(result.standardError)")
+        }
+        return tps
+    }
+
+    private func locatePgbench() throws -> URL {
+        if let binaries = try? PostgresBinaries.locate(),
+           FileManager.default.isExecutableFile(atPath: binaries.program("pgbench").path) {
+            return binaries.program("pgbench")
+        }
+        for directory in ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: directory + "/pgbench") {
+            return URL(fileURLWithPath: directory + "/pgbench")
+        }
+        throw ValidationError("pgbench was not found; install it with: apt-get install -y postgresql-contrib (or postgresql)")
+    }
+}

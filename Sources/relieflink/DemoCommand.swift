@@ -1,0 +1,75 @@
+import ArgumentParser
+import Hummingbird
+import LocalPostgres
+import Logging
+import Postgres
+import ReliefAPI
+import ReliefStore
+import ServiceLifecycle
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Try ReliefLink at once: a private PostgreSQL, migrated, served over HTTP.",
+        discussion: """
+            Without DATABASE_URL it starts a PostgreSQL cluster of its own in a temporary folder
+            (unix socket only, no TCP), and stops and removes it when the demo ends, also on Ctrl-C.
+            With DATABASE_URL it uses that database instead.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var http: HTTPOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = try logging.makeLogger("relieflink.demo")
+        var cluster: LocalPostgresCluster?
+        let url: String
+        if let configured = database.url {
+            url = configured
+        } else {
+            let local = try await LocalPostgresCluster.start(logger: logger)
+            cluster = local
+            let admin = try await PostgresConnection.connect(.init(local.connectionString()), logger: logger)
+            try await admin.executeScript("CREATE DATABASE relieflink")
+            await admin.close()
+            url = local.connectionString(database: "relieflink")
+        }
+        do {
+            try await serve(url: url, cluster: cluster, logger: logger)
+        } catch {
+            await cluster?.stop()
+            throw error
+        }
+        await cluster?.stop()
+    }
+
+    private func serve(url: String, cluster: LocalPostgresCluster?, logger: Logger) async throws {
+        let owner = try await PostgresConnection.connect(database.connection(url), logger: logger)
+        try await Migrator(logger: logger).migrate(owner)
+        await owner.close()
+
+        let pool = ConnectionPool(database.pool(url), logger: logger)
+        let app = try HTTPServer.application(
+            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort), pool: pool, logger: logger)
+        let runner = JobRunnerService(pool: pool, logger: logger)
+        print("""
+
+            ReliefLink 社会救助联动平台 — demo
+              API:        http://\(http.resolvedHostname):\(http.resolvedPort)/healthz, /readyz, /openapi.yaml
+              database:   \(cluster.map { "private PostgreSQL in \($0.baseDirectory.path) (removed on exit)" } ?? "DATABASE_URL")
+              stop:       Ctrl-C
+
+            """)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: runner)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+}

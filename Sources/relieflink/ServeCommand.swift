@@ -1,0 +1,29 @@
+import ArgumentParser
+import Hummingbird
+import Postgres
+import ReliefAPI
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the JSON API and the staff pages over HTTP.",
+        discussion: "Stateless: run as many as you need behind a proxy. Stops gracefully on SIGTERM or Ctrl-C.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var http: HTTPOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = try logging.makeLogger("relieflink.serve")
+        let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
+        let app = try HTTPServer.application(
+            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort), pool: pool, logger: logger)
+        do {
+            try await app.runService()
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+}
