@@ -38,6 +38,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Pure rules: roles, org tiers, id-number check, masking, (later) state machines and SLA math.
+        .target(name: "ReliefDomain"),
         // A private PostgreSQL cluster started with initdb/pg_ctl, for `demo`, `bench` and tests.
         .target(
             name: "LocalPostgres",
@@ -100,7 +102,17 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "TestSupport"]),
+        .testTarget(name: "ReliefDomainTests", dependencies: ["ReliefDomain"]),
         .testTarget(name: "ReliefStoreTests", dependencies: ["ReliefStore", "TestSupport"]),
+        // Runs the built `relieflink` binary the way an operator would.
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: [
+                "TestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(
             name: "ReliefAPITests",
             dependencies: [

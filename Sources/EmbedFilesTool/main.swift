@@ -47,8 +47,8 @@ for path in arguments.dropFirst() {
     }
     let hashes = delimiter(for: contents)
     source += "        EmbeddedFile(name: \(String(reflecting: url.lastPathComponent)), contents: \(hashes)\"\"\"\n"
-    source += contents
-    if !contents.hasSuffix("\n") { source += "\n" }
+    // A multi-line literal drops the line break just before its closing delimiter: add one.
+    source += contents + "\n"
     source += "\"\"\"\(hashes)),\n"
 }
 source += "    ]\n}\n"

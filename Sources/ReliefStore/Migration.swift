@@ -36,7 +36,7 @@ public struct Migration: Sendable, Equatable {
 
     /// Sorts by version and refuses two files with one version.
     public static func ordered(_ migrations: [Migration]) throws -> [Migration] {
-        let sorted = migrations.sorted { $0.version < $1.version }
+        let sorted = migrations.sorted { ($0.version, $0.name) < ($1.version, $1.name) }
         for (previous, next) in zip(sorted, sorted.dropFirst()) where previous.version == next.version {
             throw MigrationError.duplicateVersion(previous.name, next.name)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import LocalPostgres
 import Logging
@@ -53,14 +54,16 @@ struct DemoCommand: AsyncParsableCommand {
         let app = try HTTPServer.application(
             configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort), pool: pool, logger: logger)
         let runner = JobRunnerService(pool: pool, logger: logger)
-        print("""
+        // Written unbuffered, so the banner shows at once also through a pipe.
+        FileHandle.standardOutput.write(Data("""
 
             ReliefLink 社会救助联动平台 — demo
               API:        http://\(http.resolvedHostname):\(http.resolvedPort)/healthz, /readyz, /openapi.yaml
               database:   \(cluster.map { "private PostgreSQL in \($0.baseDirectory.path) (removed on exit)" } ?? "DATABASE_URL")
               stop:       Ctrl-C
 
-            """)
+
+            """.utf8))
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: runner)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `relieflink demo` starts its own PostgreSQL, serves, and leaves nothing behind.
+@Suite("relieflink demo", .serialized)
+struct DemoCommandTests {
+    private struct RunningDemo {
+        let process: Process
+        let temporaryFolder: URL
+        let port: Int
+    }
+
+    private func startDemo() throws -> RunningDemo {
+        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appending(path: "relieflink")
+        let folder = FileManager.default.temporaryDirectory.appending(path: "demo-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        chmod(folder.path, 0o777)  // the private cluster may run as the postgres user
+        let port = Int.random(in: 20_000...60_000)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["demo", "--port", "\(port)", "--log-level", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = nil
+        environment["TMPDIR"] = folder.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return RunningDemo(process: process, temporaryFolder: folder, port: port)
+    }
+
+    private func status(_ path: String, port: Int) async -> Int? {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return nil }
+        guard let (_, response) = try? await URLSession.shared.data(from: url) else { return nil }
+        return (response as? HTTPURLResponse)?.statusCode
+    }
+
+    private func waitUntil(seconds: Double, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return await condition()
+    }
+
+    private func clusterFolders(in folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("relieflink-pg-") }
+    }
+
+    private func postgresRunning(under folder: URL) -> Bool {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return processes.contains { pid in
+            guard Int(pid) != nil, let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
+            return command.contains("postgres") && command.contains(folder.path)
+        }
+    }
+
+    @Test("demo serves ready, and Ctrl-C stops the server and removes its database")
+    func demoAndInterrupt() async throws {
+        let demo = try startDemo()
+        defer { if demo.process.isRunning { kill(demo.process.processIdentifier, SIGKILL) } }
+        let ready = await waitUntil(seconds: 60) { await status("/readyz", port: demo.port) == 200 }
+        #expect(ready)
+        #expect(await status("/healthz", port: demo.port) == 200)
+        #expect(clusterFolders(in: demo.temporaryFolder).count == 1)
+        demo.process.interrupt()
+        let exited = await waitUntil(seconds: 30) { !demo.process.isRunning }
+        #expect(exited)
+        #expect(demo.process.terminationStatus == 0)
+        #expect(clusterFolders(in: demo.temporaryFolder).isEmpty)
+        #expect(!postgresRunning(under: demo.temporaryFolder))
+    }
+
+    @Test("a demo killed with SIGKILL still leaves no PostgreSQL and no files behind")
+    func demoKilled() async throws {
+        let demo = try startDemo()
+        let ready = await waitUntil(seconds: 60) { await status("/readyz", port: demo.port) == 200 }
+        #expect(ready)
+        kill(demo.process.processIdentifier, SIGKILL)
+        demo.process.waitUntilExit()
+        let cleaned = await waitUntil(seconds: 15) {
+            clusterFolders(in: demo.temporaryFolder).isEmpty && !postgresRunning(under: demo.temporaryFolder)
+        }
+        #expect(cleaned)
+    }
+}
