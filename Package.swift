@@ -55,6 +55,7 @@ let package = Package(
             name: "ReliefStore",
             dependencies: [
                 "Postgres",
+                "ReliefDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -103,7 +104,7 @@ let package = Package(
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "TestSupport"]),
         .testTarget(name: "ReliefDomainTests", dependencies: ["ReliefDomain"]),
-        .testTarget(name: "ReliefStoreTests", dependencies: ["ReliefStore", "TestSupport"]),
+        .testTarget(name: "ReliefStoreTests", dependencies: ["ReliefStore", "ReliefDomain", "TestSupport"]),
         // Runs the built `relieflink` binary the way an operator would.
         .testTarget(
             name: "CommandLineTests",

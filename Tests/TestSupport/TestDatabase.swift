@@ -26,10 +26,21 @@ public enum TestDatabase {
         let template = try await PostgresConnection.connect(
             ConnectionConfiguration(cluster.connectionString(database: "relieflink_template")))
         try await Migrator().migrate(template)
+        // The login the servers use: a member of relieflink_app, neither owner nor superuser.
+        try await template.executeScript("CREATE ROLE \(appLogin) LOGIN IN ROLE relieflink_app")
         await template.close()
     }
 
     private static let counter = Mutex(0)
+
+    /// The login role tests connect as to go through row-level security.
+    public static let appLogin = "relieflink_web"
+
+    /// The same database as `owner`, connecting as the application's login role.
+    public static func appConfiguration(_ owner: ConnectionConfiguration) -> ConnectionConfiguration {
+        // In a conninfo string a later keyword overrides an earlier one.
+        ConnectionConfiguration(owner.connectionString + " user=\(appLogin)")
+    }
 
     /// The private cluster (to start and stop it in tests that need that).
     public static var localCluster: LocalPostgresCluster {

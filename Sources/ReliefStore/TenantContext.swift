@@ -1,0 +1,26 @@
+import Foundation
+import ReliefDomain
+
+/// Who is acting, as row-level security reads it: set at the start of every transaction of
+/// a request or job, and only there (`Store.withTenant`).
+public struct TenantContext: Sendable, Equatable {
+    public var countyID: UUID
+    public var userID: UUID
+    /// The user's org path in the tree, e.g. `320281000000.320281100000`.
+    public var orgPath: String
+    public var departmentID: UUID?
+    public var roles: Set<Role>
+
+    public init(countyID: UUID, userID: UUID, orgPath: String, departmentID: UUID?, roles: Set<Role>) {
+        self.countyID = countyID
+        self.userID = userID
+        self.orgPath = orgPath
+        self.departmentID = departmentID
+        self.roles = roles
+    }
+
+    /// The roles as a PostgreSQL array literal of `app_role`, e.g. `{center_agent,auditor}`.
+    var rolesLiteral: String {
+        "{" + roles.map(\.rawValue).sorted().joined(separator: ",") + "}"
+    }
+}

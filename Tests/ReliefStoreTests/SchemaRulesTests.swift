@@ -1,0 +1,73 @@
+import Postgres
+import Testing
+import TestSupport
+
+/// Rules every table of the schema keeps (DESIGN.md, "Tenancy and row-level security").
+@Suite("Schema rules")
+struct SchemaRulesTests {
+    /// Tables that describe the schema or the queue rather than a county's data.
+    static let notTenantTables: Set<String> = ["schema_migrations"]
+
+    @Test("every tenant table has county_id first in its primary key and in every foreign key")
+    func countyInEveryKey() async throws {
+        try await TestDatabase.withConnection { connection in
+            let tables = try await connection.query("""
+                SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1
+                """).column(String.self)
+            #expect(tables.contains("cases"))
+            for table in tables where !Self.notTenantTables.contains(table) {
+                let keys = try await connection.query("""
+                    SELECT con.conname, con.contype::text,
+                           (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
+                              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ordinality)
+                              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns,
+                           (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
+                              FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ordinality)
+                              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS referenced
+                    FROM pg_constraint con
+                    WHERE con.conrelid = \(table)::regclass AND con.contype IN ('p', 'f')
+                    """).decode((String, String, [String], [String]?).self)
+                #expect(keys.contains { $0.1 == "p" }, "\(table) has no primary key")
+                for (name, kind, columns, referenced) in keys {
+                    #expect(columns.first == "county_id", "\(table).\(name) does not start with county_id: \(columns)")
+                    if kind == "f" {
+                        #expect(referenced?.first == "county_id", "\(table).\(name) does not reference county_id")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("every tenant table enables and forces row-level security with a restrictive county policy")
+    func rowLevelSecurityEverywhere() async throws {
+        try await TestDatabase.withConnection { connection in
+            let tables = try await connection.query("""
+                SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND NOT p.polpermissive
+                               AND pg_get_expr(p.polqual, p.polrelid) LIKE '%app_county_id()%')
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+                """).decode((String, Bool, Bool, Bool).self)
+            for (table, enabled, forced, restrictive) in tables where !Self.notTenantTables.contains(table) {
+                #expect(enabled && forced, "\(table): row-level security enabled \(enabled), forced \(forced)")
+                #expect(restrictive, "\(table) has no restrictive county policy")
+            }
+        }
+    }
+
+    @Test("the application role owns nothing and cannot bypass row-level security")
+    func applicationRole() async throws {
+        try await TestDatabase.withConnection { connection in
+            let role = try #require(try await connection.query("""
+                SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'relieflink_app'
+                """).first)
+            let (superuser, bypass, createRole, createDB) = try role.decode((Bool, Bool, Bool, Bool).self)
+            #expect(!superuser && !bypass && !createRole && !createDB)
+            let owned = try await connection.query("""
+                SELECT count(*) FROM pg_class WHERE relowner IN (SELECT oid FROM pg_roles WHERE rolname IN ('relieflink_app', \(TestDatabase.appLogin)))
+                """).scalar(Int.self)
+            #expect(owned == 0)
+        }
+    }
+}
