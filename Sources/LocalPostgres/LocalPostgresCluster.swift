@@ -28,6 +28,7 @@ public final class LocalPostgresCluster: Sendable {
     public let binaries: PostgresBinaries
     public let port = 5432
     public let superuser = "postgres"
+    public let options: Options
     private let runAs: OSUser?
     private let logger: Logger
 
@@ -36,8 +37,9 @@ public final class LocalPostgresCluster: Sendable {
         let gid: gid_t
     }
 
-    private init(baseDirectory: URL, binaries: PostgresBinaries, runAs: OSUser?, logger: Logger) {
+    private init(baseDirectory: URL, binaries: PostgresBinaries, options: Options, runAs: OSUser?, logger: Logger) {
         self.baseDirectory = baseDirectory
+        self.options = options
         dataDirectory = baseDirectory.appending(path: "data")
         socketDirectory = baseDirectory.appending(path: "socket")
         self.binaries = binaries
@@ -62,7 +64,7 @@ public final class LocalPostgresCluster: Sendable {
             throw LocalPostgresError.commandFailed(command: "mkdtemp", status: "errno \(errno)", output: "")
         }
         let base = URL(fileURLWithPath: String(cString: created))
-        let cluster = LocalPostgresCluster(baseDirectory: base, binaries: binaries, runAs: runAs, logger: logger)
+        let cluster = LocalPostgresCluster(baseDirectory: base, binaries: binaries, options: options, runAs: runAs, logger: logger)
         do {
             try FileManager.default.createDirectory(at: cluster.socketDirectory, withIntermediateDirectories: false)
             if let runAs {
@@ -70,7 +72,7 @@ public final class LocalPostgresCluster: Sendable {
             }
             try await cluster.startWatcher()
             try await cluster.initialize()
-            try await cluster.launch(options: options)
+            try await cluster.launch()
         } catch {
             try? FileManager.default.removeItem(at: base)
             throw error
@@ -86,7 +88,8 @@ public final class LocalPostgresCluster: Sendable {
         ])
     }
 
-    private func launch(options: Options) async throws {
+    /// The server's settings, as `-o` options of pg_ctl.
+    private var serverOptions: String {
         var settings = [
             "listen_addresses=''", "unix_socket_directories='\(socketDirectory.path)'", "port=\(port)",
             "max_connections=\(options.maxConnections)", "shared_buffers=128MB", "log_min_messages=warning",
@@ -94,9 +97,22 @@ public final class LocalPostgresCluster: Sendable {
         if !options.durable {
             settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
         }
+        return settings.map { "-c \($0)" }.joined(separator: " ")
+    }
+
+    private func launch() async throws {
         try await runServerProgram("pg_ctl", [
             "-D", dataDirectory.path, "-l", baseDirectory.appending(path: "postgres.log").path, "-w", "-t", "60",
-            "-o", settings.map { "-c \($0)" }.joined(separator: " "), "start",
+            "-o", serverOptions, "start",
+        ])
+    }
+
+    /// Restarts the server as an operator would (fast shutdown: open sessions are ended) and
+    /// returns once it accepts connections again. Data is kept.
+    public func restart() async throws {
+        try await runServerProgram("pg_ctl", [
+            "-D", dataDirectory.path, "-l", baseDirectory.appending(path: "postgres.log").path, "-w", "-t", "60",
+            "-m", "fast", "-o", serverOptions, "restart",
         ])
     }
 
@@ -130,15 +146,26 @@ public final class LocalPostgresCluster: Sendable {
     }
 
     /// Runs initdb/pg_ctl, as the postgres OS user when we are root.
+    ///
+    /// The user is switched by `setpriv` after exec, not in the forked child: in a child forked
+    /// from a multi-threaded process, glibc's setgroups/setuid can wait forever for a thread
+    /// that was being created at the moment of the fork (seen with tests running in parallel).
     private func runServerProgram(_ name: String, _ arguments: [String]) async throws {
+        var executable = FilePath(binaries.program(name).path)
+        var arguments = arguments
         var platform = PlatformOptions()
         if let runAs {
-            platform.userID = runAs.uid
-            platform.groupID = runAs.gid
-            platform.supplementaryGroups = []
+            if let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+                arguments = ["--reuid=\(runAs.uid)", "--regid=\(runAs.gid)", "--clear-groups", "--", executable.string] + arguments
+                executable = FilePath(setpriv)
+            } else {
+                platform.userID = runAs.uid
+                platform.groupID = runAs.gid
+                platform.supplementaryGroups = []
+            }
         }
         let result = try await Subprocess.run(
-            .path(FilePath(binaries.program(name).path)), arguments: Arguments(arguments),
+            .path(executable), arguments: Arguments(arguments),
             environment: .inherit.updating(["LC_ALL": "C", "PGTZ": "UTC"]),
             workingDirectory: FilePath(baseDirectory.path), platformOptions: platform,
             input: .none, output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))

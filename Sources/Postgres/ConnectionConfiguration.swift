@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// Where and how to connect: a `postgresql://` URL or a libpq conninfo string
 /// (`host=/run/pg dbname=relief`), as libpq itself reads them, plus the session settings
@@ -30,7 +31,7 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
 
     /// Host, port, database and user as given (libpq's defaults where not), without the password.
     public var description: String {
-        let fields = parsedFields() ?? [:]
+        let fields = parsedFields() ?? lenientURLFields()
         func field(_ key: String, _ fallback: String) -> String { fields[key].flatMap { $0.isEmpty ? nil : $0 } ?? fallback }
         return "host=\(field("host", field("hostaddr", "default socket"))) port=\(field("port", "5432")) "
             + "dbname=\(field("dbname", "default")) user=\(field("user", "default"))"
@@ -55,16 +56,70 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
         return fields
     }
 
-    /// Why libpq cannot parse `connectionString`, or nil when it can.
+    /// Why libpq cannot parse `connectionString`, or nil when it can. Never holds the password:
+    /// libpq quotes a field it cannot decode whole (`invalid percent-encoded token: "…"`), and
+    /// that field may be the password.
     public func parseError() -> String? {
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(connectionString, &errorMessage) else {
             guard let errorMessage else { return "out of memory" }
             defer { PQfreemem(errorMessage) }
-            return String(cString: errorMessage).trimmingTrailingNewlines()
+            var reason = String(cString: errorMessage).trimmingTrailingNewlines()
+            if reason.contains("percent-encoded"), let quote = reason.firstIndex(of: "\"") {
+                reason = String(reason[..<quote]) + "«withheld»"
+            }
+            if let password = lenientURLFields()["password"], !password.isEmpty {
+                reason = reason.replacingOccurrences(of: password, with: "«withheld»")
+            }
+            return reason
         }
         PQconninfoFree(options)
         return nil
+    }
+
+    /// Host, port, database, user and password read from a `postgres://` URL that libpq
+    /// refused, so a failure can still name its target. Best effort; empty for other strings.
+    func lenientURLFields() -> [String: String] {
+        guard let schemeEnd = connectionString.range(of: "://"),
+              ["postgres", "postgresql"].contains(connectionString[..<schemeEnd.lowerBound].lowercased())
+        else { return [:] }
+        var rest = connectionString[schemeEnd.upperBound...]
+        var query: [String: String] = [:]
+        if let mark = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: mark)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2 { query[String(parts[0])] = String(parts[1]) }
+            }
+            rest = rest[..<mark]
+        }
+        var fields: [String: String] = [:]
+        var authority = rest
+        if let slash = rest.firstIndex(of: "/") {
+            fields["dbname"] = String(rest[rest.index(after: slash)...])
+            authority = rest[..<slash]
+        }
+        if let at = authority.lastIndex(of: "@") {
+            let userInfo = authority[..<at]
+            if let colon = userInfo.firstIndex(of: ":") {
+                fields["user"] = String(userInfo[..<colon])
+                fields["password"] = String(userInfo[userInfo.index(after: colon)...])
+            } else {
+                fields["user"] = String(userInfo)
+            }
+            authority = authority[authority.index(after: at)...]
+        }
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            fields["host"] = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") { fields["port"] = String(after.dropFirst()) }
+        } else if let colon = authority.lastIndex(of: ":") {
+            fields["host"] = String(authority[..<colon])
+            fields["port"] = String(authority[authority.index(after: colon)...])
+        } else {
+            fields["host"] = String(authority)
+        }
+        fields.merge(query) { _, fromQuery in fromQuery }
+        return fields.mapValues { $0.removingPercentEncoding ?? $0 }
     }
 }
 

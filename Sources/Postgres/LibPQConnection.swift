@@ -32,7 +32,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// Connects and sets the session up; blocks until done or failed.
     static func connect(_ configuration: ConnectionConfiguration, logger: Logger) throws -> LibPQConnection {
         if let problem = configuration.parseError() {
-            throw PostgresError.connectionFailed(target: "invalid connection string", reason: problem)
+            throw PostgresError.connectionFailed(target: configuration.description, reason: "invalid connection string: \(problem)")
         }
         let timeoutSeconds = max(1, Int(configuration.connectTimeout.components.seconds))
         // Later keywords override earlier ones: our defaults come first, so the caller's
@@ -58,7 +58,7 @@ final class LibPQConnection: @unchecked Sendable {
             throw PostgresError.connectionFailed(target: target, reason: reason)
         }
         let sink = Unmanaged.passRetained(NoticeSink(logger: logger))
-        PQsetNoticeProcessor(pointer, noticeProcessor, sink.toOpaque())
+        PQsetNoticeReceiver(pointer, noticeReceiver, sink.toOpaque())
         let connection = LibPQConnection(pointer: pointer, configuration: configuration, noticeSink: sink)
         do {
             // The decoders read ISO dates in UTC and full-precision floats.
@@ -181,11 +181,18 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Whether the idle connection still looks alive: checks for an end-of-file or an error
     /// the server sent while nobody was listening (a restart, an idle time-out).
+    ///
+    /// A server ending the session sends a FATAL error, which libpq hands to the notice
+    /// receiver while the connection stays "OK", and then closes; libpq sees the close only on
+    /// a later read. So: read until nothing is left, and count a FATAL notice as the end.
     func checkAlive() -> Bool {
         guard !isBroken else { return false }
-        guard PQconsumeInput(pointer) == 1 else { return false }
-        while let notification = PQnotifies(pointer) { PQfreemem(notification) }
-        return !isBroken
+        for _ in 0..<16 {
+            guard PQconsumeInput(pointer) == 1 else { return false }
+            while let notification = PQnotifies(pointer) { PQfreemem(notification) }
+            guard !noticeSink.takeUnretainedValue().sessionEnded, socketHasInput(socket) else { break }
+        }
+        return !isBroken && !noticeSink.takeUnretainedValue().sessionEnded
     }
 
     func close() {
@@ -269,16 +276,24 @@ extension PostgresServerError {
     }
 }
 
-/// Receives server notices (e.g. "relation already exists, skipping") and logs them.
+/// Receives server notices (e.g. "relation already exists, skipping") and logs them; also
+/// the FATAL error a server sends to an idle connection before it closes it. Used on the
+/// connection's worker thread only.
 final class NoticeSink: @unchecked Sendable {
     let logger: Logger
+    /// The server said it is ending this session (FATAL or PANIC outside a statement).
+    var sessionEnded = false
     init(logger: Logger) { self.logger = logger }
 }
 
-private let noticeProcessor: PQnoticeProcessor = { argument, message in
-    guard let argument, let message else { return }
+private let noticeReceiver: PQnoticeReceiver = { argument, result in
+    guard let argument, let result else { return }
     let sink = Unmanaged<NoticeSink>.fromOpaque(argument).takeUnretainedValue()
-    sink.logger.debug("postgres notice", metadata: ["notice": .string(String(cString: message).trimmingTrailingNewlines())])
+    let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) }
+    if severity == "FATAL" || severity == "PANIC" { sink.sessionEnded = true }
+    sink.logger.debug("postgres notice", metadata: [
+        "notice": .string(String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines()),
+    ])
 }
 
 extension Duration {

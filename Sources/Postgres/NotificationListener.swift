@@ -27,6 +27,8 @@ public final class NotificationListener: Sendable {
         var channels: Set<String> = []
         var stopping = false
         var isListening = false
+        /// The loop has ended and closed the wake-up pipe: its descriptors may belong to others now.
+        var pipeClosed = false
         var waiters: [(channels: Set<String>, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -42,6 +44,7 @@ public final class NotificationListener: Sendable {
         wakeRead = fds[0]
         wakeWrite = fds[1]
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(wakeWrite, F_SETFL, fcntl(wakeWrite, F_GETFL) | O_NONBLOCK)  // a full pipe is a wake-up already
         let thread = Thread { [self] in
             self.loop(configuration: configuration, logger: logger, onReconnect: onReconnect)
         }
@@ -50,13 +53,17 @@ public final class NotificationListener: Sendable {
     }
 
     /// LISTENs on `channel`; returns once the server has confirmed it (waiting out a reconnect).
+    /// On a closed listener it returns at once.
     public func listen(_ channel: String) async {
         await withCheckedContinuation { continuation in
-            control.withLock {
-                $0.channels.insert(channel)
-                $0.waiters.append(([channel], continuation))
+            let stopping = control.withLock { control in
+                // Once stopping, the loop may already have resumed its last waiters: never queue.
+                guard !control.stopping else { return true }
+                control.channels.insert(channel)
+                control.waiters.append(([channel], continuation))
+                return false
             }
-            wake()
+            if stopping { continuation.resume() } else { wake() }
         }
     }
 
@@ -73,8 +80,11 @@ public final class NotificationListener: Sendable {
     }
 
     private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        control.withLock { control in
+            guard !control.pipeClosed else { return }
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
     }
 
     private func drainWake() {
@@ -139,14 +149,15 @@ public final class NotificationListener: Sendable {
             deliver(from: live)
         }
         connection?.close()
-        continuation.finish()
         let waiting = control.withLock { control in
+            control.pipeClosed = true
+            Glibc.close(wakeRead)
+            Glibc.close(wakeWrite)
             defer { control.waiters = [] }
             return control.waiters.map(\.continuation)
         }
         waiting.forEach { $0.resume() }
-        Glibc.close(wakeRead)
-        Glibc.close(wakeWrite)
+        continuation.finish()
     }
 
     private func deliver(from connection: LibPQConnection) {

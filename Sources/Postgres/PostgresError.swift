@@ -46,12 +46,16 @@ public struct PostgresServerError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    /// The message with any quoted input value cut off. Data exceptions (class 22) quote the
-    /// offending input, e.g. `invalid input syntax for type uuid: "…"`, and that input is
-    /// usually a bound parameter.
+    /// The message with any quoted input value withheld. Data exceptions (class 22) quote the
+    /// offending input, e.g. `invalid input syntax for type uuid: "…"` or
+    /// `value "…" is out of range for type integer`, and that input is usually a bound
+    /// parameter. Everything from the first to the last double quote goes (the value itself
+    /// may hold quotes, which the server does not escape).
     public var safeMessage: String {
-        guard code.errorClass == "22", let colon = message.range(of: ": \"") else { return message }
-        return String(message[..<colon.lowerBound]) + ": «value withheld»"
+        guard code.errorClass == "22", let first = message.firstIndex(of: "\"") else { return message }
+        let last = message.lastIndex(of: "\"").flatMap { $0 > first ? $0 : nil }
+        let rest = last.map { message[message.index(after: $0)...] } ?? ""
+        return String(message[..<first]) + "«value withheld»" + String(rest)
     }
 }
 
