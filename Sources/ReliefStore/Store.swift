@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Postgres
 
@@ -33,11 +34,36 @@ public struct Store: Sendable {
     }
 }
 
+extension Store {
+    /// A transaction of sign-in: the county is known, the user only by the name typed.
+    func withSignIn<T>(_ signIn: SignInContext, _ body: (TenantTransaction) async throws -> T) async throws -> T {
+        try await pool.transaction { connection in
+            try await connection.execute("""
+                SELECT set_config('app.county_id', \(signIn.countyID.uuidString), true),
+                       set_config('app.sign_in_username', \(signIn.username), true)
+                """)
+            return try await body(TenantTransaction(connection: connection, context: nil))
+        }
+    }
+
+    /// A transaction that resolves a presented credential: the county is known from the token.
+    func withCredential<T>(countyID: UUID, hashHex: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
+        try await pool.transaction { connection in
+            try await connection.execute("""
+                SELECT set_config('app.county_id', \(countyID.uuidString), true),
+                       set_config('app.credential_hash', \(hashHex), true)
+                """)
+            return try await body(TenantTransaction(connection: connection, context: nil))
+        }
+    }
+}
+
 /// A transaction running as one tenant context. Repositories take one; so do tests that
 /// prove hand-written SQL cannot cross a county.
 public struct TenantTransaction: Sendable {
     let connection: PostgresConnection
-    public let context: TenantContext
+    /// nil during sign-in and credential checks, before the user is known.
+    public let context: TenantContext?
 
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresResult {

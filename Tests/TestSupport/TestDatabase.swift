@@ -15,13 +15,19 @@ public enum TestDatabase {
         try await LocalPostgresCluster.start(options: .init(durable: false, maxConnections: 500))
     }
 
-    /// Created on first use: the migrated template, and a plain one for wrapper tests.
-    static let templates = Task<Void, Error> {
+    /// An empty template for the wrapper's tests, which must not depend on the migrations.
+    static let plainTemplate = Task<Void, Error> {
         let cluster = try await TestDatabase.cluster.value
         let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString()))
-        // One statement each: CREATE DATABASE cannot run in the implicit transaction of a script.
-        try await admin.executeScript("CREATE DATABASE relieflink_template")
         try await admin.executeScript("CREATE DATABASE plain_template")
+        await admin.close()
+    }
+
+    /// The migrated template, created on first use.
+    static let migratedTemplate = Task<Void, Error> {
+        let cluster = try await TestDatabase.cluster.value
+        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString()))
+        try await admin.executeScript("CREATE DATABASE relieflink_template")
         await admin.close()
         let template = try await PostgresConnection.connect(
             ConnectionConfiguration(cluster.connectionString(database: "relieflink_template")))
@@ -51,7 +57,7 @@ public enum TestDatabase {
     /// - Parameter migrated: cloned from the migrated template; otherwise empty.
     public static func create(migrated: Bool = true) async throws -> ConnectionConfiguration {
         let cluster = try await cluster.value
-        try await templates.value
+        try await (migrated ? migratedTemplate : plainTemplate).value
         let number = counter.withLock { value in
             value += 1
             return value

@@ -1,0 +1,189 @@
+import Foundation
+import HummingbirdBcrypt
+import Postgres
+import ReliefDomain
+
+/// Staff sign-in, browser sessions and API tokens, through the application role and
+/// row-level security from the first statement on.
+public struct Accounts: Sendable {
+    public let store: Store
+    public var policy = SignInPolicy()
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
+    /// bcrypt cost for new passwords (each step doubles the work).
+    public var bcryptCost: UInt8 = 10
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    public enum Failure: Error, Equatable, Sendable {
+        /// Unknown county or user, wrong password or deactivated account: never said which.
+        case invalidCredentials
+        case locked(until: Date)
+        case invalidNewPassword(String)
+    }
+
+    /// A signed-in user and the credential that proves it.
+    public struct Session: Sendable {
+        public let token: AccessToken
+        public let credentialID: UUID
+        public let expiresAt: Date
+        public let context: TenantContext
+        public let displayName: String
+        public let username: String
+    }
+
+    private struct Candidate: Sendable {
+        let id: UUID
+        let passwordHash: String
+        let active: Bool
+        let failures: Int
+        let lockedUntil: Date?
+    }
+
+    /// The stored form of a password: bcrypt, cost 10 unless said otherwise.
+    public static func hashPassword(_ password: String, cost: UInt8 = 10) -> String {
+        Bcrypt.hash(password, cost: max(cost, 10))
+    }
+
+    /// A hash of a random password: comparing against it costs what a real check costs, so
+    /// the answer time does not tell whether a username exists.
+    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: 10)
+
+    /// Checks a username and password of a county (by its 12-digit division code) and opens a
+    /// browser session or issues an API token.
+    public func signIn(
+        countyCode: String, username: String, password: String,
+        kind: CredentialKind = .browser, name: String? = nil, lifetime: Duration? = nil,
+        clientAddress: String? = nil, now: Date = Date()
+    ) async throws -> Session {
+        let countyID = try await store.pool.query("SELECT county_by_code(\(countyCode))").scalar(UUID?.self) ?? nil
+        guard let countyID else {
+            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            throw Failure.invalidCredentials
+        }
+        let signIn = SignInContext(countyID: countyID, username: username)
+        let candidate: Candidate? = try await store.withSignIn(signIn) { transaction in
+            try await transaction.query("""
+                SELECT id, password_hash, active, failed_sign_ins, locked_until FROM users WHERE username = \(username)
+                """).first.map { row in
+                let (id, hash, active, failures, lockedUntil) = try row.decode((UUID, String, Bool, Int32, Date?).self)
+                return Candidate(id: id, passwordHash: hash, active: active, failures: Int(failures), lockedUntil: lockedUntil)
+            }
+        }
+        guard let candidate else {
+            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            throw Failure.invalidCredentials
+        }
+        if let until = candidate.lockedUntil, until > now { throw Failure.locked(until: until) }
+        // bcrypt runs outside any transaction: no connection waits on it.
+        guard Bcrypt.verify(password, hash: candidate.passwordHash), candidate.active else {
+            let failures = candidate.failures + 1
+            let lockedUntil = policy.lockSeconds(afterFailures: failures).map { now.addingTimeInterval(TimeInterval($0)) }
+            try await store.withSignIn(signIn) { transaction in
+                try await transaction.execute("""
+                    UPDATE users SET failed_sign_ins = \(Int32(failures)), locked_until = \(lockedUntil) WHERE id = \(candidate.id)
+                    """)
+            }
+            if let lockedUntil { throw Failure.locked(until: lockedUntil) }
+            throw Failure.invalidCredentials
+        }
+        let context = try await loadContext(countyID: countyID, userID: candidate.id, signIn: signIn)
+        let token = AccessToken.generate(countyID: countyID)
+        let expiresAt = now.addingTimeInterval((lifetime ?? sessionLifetime).seconds)
+        let credentialID = UUID()
+        let displayName = try await store.withTenant(context) { transaction in
+            try await transaction.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = \(candidate.id)")
+            try await transaction.execute("""
+                INSERT INTO credentials (county_id, id, user_id, kind, name, token_hash, expires_at, client_address)
+                VALUES (\(countyID), \(credentialID), \(candidate.id), \(kind.rawValue)::credential_kind, \(name),
+                        \(token.hash), \(expiresAt), \(clientAddress))
+                """)
+            return try await transaction.query("SELECT display_name FROM users WHERE id = \(candidate.id)").scalar(String.self) ?? ""
+        }
+        return Session(token: token, credentialID: credentialID, expiresAt: expiresAt, context: context,
+                       displayName: displayName, username: username)
+    }
+
+    /// The signed-in user a presented token stands for; nil when it is unknown, expired,
+    /// revoked or its account is deactivated.
+    public func authenticate(_ presented: String, now: Date = Date()) async throws -> TenantContext? {
+        guard let token = AccessToken(presented) else { return nil }
+        return try await store.withCredential(countyID: token.countyID, hashHex: token.hashHex) { transaction in
+            guard let row = try await transaction.query("""
+                SELECT c.user_id, c.expires_at, c.revoked_at IS NULL AND u.active, u.department_id, o.path::text,
+                       ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id)
+                FROM credentials c
+                JOIN users u ON u.county_id = c.county_id AND u.id = c.user_id
+                JOIN orgs o ON o.county_id = u.county_id AND o.id = u.org_id
+                WHERE c.token_hash = \(token.hash)
+                """).first else { return nil }
+            let (userID, expiresAt, valid, departmentID, path, roles) = try row.decode((UUID, Date, Bool, UUID?, String, [String]).self)
+            guard valid, expiresAt > now else { return nil }
+            try await transaction.execute("""
+                UPDATE credentials SET last_used_at = \(now)
+                WHERE token_hash = \(token.hash) AND (last_used_at IS NULL OR last_used_at < \(now.addingTimeInterval(-60)))
+                """)
+            return TenantContext(countyID: token.countyID, userID: userID, orgPath: path, departmentID: departmentID,
+                                 roles: Set(roles.compactMap(Role.init(rawValue:))))
+        }
+    }
+
+    /// Ends the session or revokes the token presented.
+    public func revoke(_ presented: String, as context: TenantContext) async throws {
+        guard let token = AccessToken(presented) else { return }
+        try await store.withTenant(context) { transaction in
+            try await transaction.execute("UPDATE credentials SET revoked_at = now() WHERE token_hash = \(token.hash) AND revoked_at IS NULL")
+        }
+    }
+
+    /// Changes the signed-in user's password; every other session and token of theirs ends.
+    public func changePassword(_ context: TenantContext, current: String, new: String, keeping presented: String?) async throws {
+        if let problem = SignInPolicy.problem(withNewPassword: new) { throw Failure.invalidNewPassword(problem) }
+        let hash = try await store.withTenant(context) { transaction in
+            try await transaction.query("SELECT password_hash FROM users WHERE id = \(context.userID)").scalar(String.self)
+        }
+        guard let hash, Bcrypt.verify(current, hash: hash) else { throw Failure.invalidCredentials }
+        let newHash = Self.hashPassword(new, cost: bcryptCost)
+        let keep = presented.flatMap(AccessToken.init)?.hash ?? Data()
+        try await store.withTenant(context) { transaction in
+            try await transaction.execute("""
+                UPDATE users SET password_hash = \(newHash), password_changed_at = now() WHERE id = \(context.userID)
+                """)
+            try await transaction.execute("""
+                UPDATE credentials SET revoked_at = now()
+                WHERE user_id = \(context.userID) AND revoked_at IS NULL AND token_hash <> \(keep)
+                """)
+        }
+    }
+
+    private func loadContext(countyID: UUID, userID: UUID, signIn: SignInContext) async throws -> TenantContext {
+        try await store.withSignIn(signIn) { transaction in
+            guard let row = try await transaction.query("""
+                SELECT u.department_id, o.path::text,
+                       ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id)
+                FROM users u JOIN orgs o ON o.county_id = u.county_id AND o.id = u.org_id
+                WHERE u.id = \(userID)
+                """).first else { throw Failure.invalidCredentials }
+            let (departmentID, path, roles) = try row.decode((UUID?, String, [String]).self)
+            return TenantContext(countyID: countyID, userID: userID, orgPath: path, departmentID: departmentID,
+                                 roles: Set(roles.compactMap(Role.init(rawValue:))))
+        }
+    }
+}
+
+public enum CredentialKind: String, Sendable, Codable {
+    case browser, api
+}
+
+/// The context of a sign-in before the user is known: the county and the username typed.
+struct SignInContext: Sendable {
+    let countyID: UUID
+    let username: String
+}
+
+extension Duration {
+    var seconds: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
+    }
+}
