@@ -79,3 +79,25 @@ struct MigrateCommandTests {
         }
     }
 }
+
+@Suite("relieflink admin create-user")
+struct CreateUserCommandTests {
+    @Test("bootstraps a county's first manager, who can then sign in; a second run with the same name is refused")
+    func createUser() async throws {
+        let database = try await TestDatabase.create()
+        let arguments = ["admin", "create-user", "--county", "320281000000", "--county-name", "江阴市",
+                         "--username", "wang", "--display-name", "王主任"]
+        let environment = ["DATABASE_URL": database.connectionString, "RELIEFLINK_ADMIN_PASSWORD": "Relief-2026-pass", "LOG_LEVEL": "warning"]
+        let first = try await relieflink(arguments, environment: environment)
+        #expect(first.status == .exited(0), "\(first.error)")
+        #expect(first.output.contains("created center manager wang"))
+        #expect(!first.output.contains("Relief-2026-pass") && !first.error.contains("Relief-2026-pass"))
+        let again = try await relieflink(arguments, environment: environment)
+        #expect(again.status != .exited(0))
+        #expect(again.error.contains("wang"))
+        let weak = try await relieflink(arguments.map { $0 == "wang" ? "li" : $0 },
+                                        environment: environment.merging(["RELIEFLINK_ADMIN_PASSWORD": "short"]) { $1 })
+        #expect(weak.status != .exited(0))
+        #expect(weak.error.contains("password"))
+    }
+}
