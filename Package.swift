@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "ReliefAPITests",
             dependencies: [
-                "ReliefAPI", "TestSupport",
+                "ReliefAPI", "ReliefStore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

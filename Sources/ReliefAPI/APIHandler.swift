@@ -6,6 +6,9 @@ import ReliefStore
 /// Implements the operations of `openapi.yaml`; the generated `APIProtocol` is the contract.
 struct APIHandler: APIProtocol {
     let pool: ConnectionPool
+    let accounts: Accounts
+    /// Marks the session cookie Secure (HTTPS only); off for the plain-HTTP demo.
+    let secureCookies: Bool
     let migrations: [Migration]
     let logger: Logger
 

@@ -9,25 +9,31 @@ public enum HTTPServer {
     public struct Configuration: Sendable {
         public var hostname: String
         public var port: Int
+        /// Send the session cookie only over HTTPS; set when serving behind TLS.
+        public var secureCookies: Bool
 
-        public init(hostname: String = "127.0.0.1", port: Int = 8080) {
+        public init(hostname: String = "127.0.0.1", port: Int = 8080, secureCookies: Bool = false) {
             self.hostname = hostname
             self.port = port
+            self.secureCookies = secureCookies
         }
     }
 
     /// The router with every route; tests drive it without a socket.
-    public static func router(pool: ConnectionPool, logger: Logger) throws -> Router<BasicRequestContext> {
+    public static func router(pool: ConnectionPool, logger: Logger, secureCookies: Bool = false) throws -> Router<BasicRequestContext> {
         let router = Router()
+        let accounts = Accounts(store: Store(pool: pool))
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: AuthenticationMiddleware(accounts: accounts))
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "application/yaml; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
         }
-        let handler = APIHandler(pool: pool, migrations: try Migration.bundled(), logger: logger)
-        try handler.registerHandlers(on: router)
+        let handler = APIHandler(pool: pool, accounts: accounts, secureCookies: secureCookies,
+                                 migrations: try Migration.bundled(), logger: logger)
+        try handler.registerHandlers(on: router, middlewares: [ProblemMiddleware(logger: logger)])
         return router
     }
 
@@ -37,7 +43,7 @@ public enum HTTPServer {
         logger: Logger
     ) throws -> some ApplicationProtocol {
         Application(
-            router: try router(pool: pool, logger: logger),
+            router: try router(pool: pool, logger: logger, secureCookies: configuration.secureCookies),
             configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "ReliefLink"),
             logger: logger)
     }

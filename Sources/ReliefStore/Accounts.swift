@@ -105,6 +105,23 @@ public struct Accounts: Sendable {
                        displayName: displayName, username: username)
     }
 
+    /// Issues an API token for the signed-in user, e.g. for the 12345 bridge.
+    public func issueToken(for context: TenantContext, name: String, lifetime: Duration, clientAddress: String?, now: Date = Date()) async throws -> Session {
+        let token = AccessToken.generate(countyID: context.countyID)
+        let expiresAt = now.addingTimeInterval(lifetime.seconds)
+        let credentialID = UUID()
+        let (username, displayName) = try await store.withTenant(context) { transaction in
+            try await transaction.execute("""
+                INSERT INTO credentials (county_id, id, user_id, kind, name, token_hash, expires_at, client_address)
+                VALUES (\(context.countyID), \(credentialID), \(context.userID), 'api', \(name), \(token.hash), \(expiresAt), \(clientAddress))
+                """)
+            let row = try await transaction.query("SELECT username, display_name FROM users WHERE id = \(context.userID)").first
+            return try row?.decode((String, String).self) ?? ("", "")
+        }
+        return Session(token: token, credentialID: credentialID, expiresAt: expiresAt, context: context,
+                       displayName: displayName, username: username)
+    }
+
     /// The signed-in user a presented token stands for; nil when it is unknown, expired,
     /// revoked or its account is deactivated.
     public func authenticate(_ presented: String, now: Date = Date()) async throws -> TenantContext? {
