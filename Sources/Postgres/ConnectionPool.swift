@@ -66,6 +66,11 @@ public final class ConnectionPool: Sendable {
     }
 
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
+    ///
+    /// A body that runs many statements can run on the connection's own thread with
+    /// `withTaskExecutorPreference(connection.executor)` and skip two thread switches per
+    /// statement; it is not the default because request code would then compete with every
+    /// connection's thread for the cores instead of sharing Swift's cooperative pool.
     public func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await acquire()
         defer { release(connection) }
@@ -155,7 +160,7 @@ public final class ConnectionPool: Sendable {
     private func wait(_ id: UInt64) async throws -> Handoff {
         let timeout = configuration.acquireTimeout
         let maximum = configuration.maximumConnections
-        let timer = Task { [self] in
+        let timer = Task(executorPreference: globalConcurrentExecutor) { [self] in
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled else { return }
             state.withLock { $0.removeWaiter(id) }?.continuation.resume(
@@ -201,7 +206,7 @@ public final class ConnectionPool: Sendable {
     }
 
     private func discard(_ connection: PostgresConnection) {
-        Task { await connection.close() }
+        Task(executorPreference: globalConcurrentExecutor) { await connection.close() }
         roomFreed()
     }
 

@@ -9,6 +9,11 @@ import Synchronization
 public final class PostgresConnection: Sendable {
     public let configuration: ConnectionConfiguration
     public let logger: Logger
+    /// The thread this connection's statements run on, as a task executor: code that runs a
+    /// series of statements on one connection can run there (`withTaskExecutorPreference`)
+    /// and skip two thread switches per statement.
+    public var executor: any TaskExecutor { worker }
+
     /// The server process serving this connection (`pg_backend_pid()`).
     public let backendPID: Int32
     let socket: Int32
@@ -84,7 +89,8 @@ public final class PostgresConnection: Sendable {
         if cancellable { try Task.checkCancellation() }
         let ticket = cancellation.newTicket()
         let timer = timeout.map { limit in
-            Task { [cancellation] in
+            // Not on this connection's thread: that thread may be the one blocked in the statement.
+            Task(executorPreference: globalConcurrentExecutor) { [cancellation] in
                 try? await Task.sleep(for: limit)
                 if !Task.isCancelled { cancellation.cancel(ticket, reason: .timeout(limit)) }
             }

@@ -4,23 +4,44 @@ import Foundation
 ///
 /// libpq blocks its caller while it waits for the server. Swift's cooperative thread pool has
 /// as many threads as cores, so one blocked thread there stalls a share of the whole server.
-/// Each connection therefore owns a thread of its own; async callers hop to it and back.
-final class SerialWorker: @unchecked Sendable {
+/// Each connection therefore owns a thread of its own.
+///
+/// The worker is also a `TaskExecutor`: code that borrows a connection from the pool runs on
+/// the connection's own thread (`withTaskExecutorPreference`), so its statements execute
+/// there directly, without a hop to another thread and back for each one.
+final class SerialWorker: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var jobs: [() -> Void] = []
     private var stopping = false
+    /// Set once, before `init` returns.
+    private var thread: pthread_t
 
     init(name: String) {
-        let thread = Thread { [self] in self.loop() }
+        let started = DispatchSemaphore(value: 0)
+        let box = ThreadBox()
+        let thread = Thread { [box] in
+            box.value = pthread_self()
+            started.signal()
+            box.worker?.loop()
+        }
         thread.name = name
-        thread.stackSize = 512 * 1024
+        thread.stackSize = 1 << 20
+        self.thread = pthread_self()
+        box.worker = self
         thread.start()
+        started.wait()
+        self.thread = box.value!
     }
 
-    /// Runs `body` on the worker thread and returns its result to the awaiting task.
+    /// Whether the caller runs on this worker's thread.
+    var isCurrent: Bool { pthread_equal(pthread_self(), thread) != 0 }
+
+    /// Runs `body` on the worker thread and returns its result to the awaiting task; runs it
+    /// at once when the task already runs there.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withUnsafeThrowingContinuation { continuation in
+        if isCurrent { return try body() }
+        return try await withUnsafeThrowingContinuation { continuation in
             let accepted = submit {
                 continuation.resume(with: Result { try body() })
             }
@@ -39,6 +60,15 @@ final class SerialWorker: @unchecked Sendable {
         jobs.append(job)
         condition.signal()
         return true
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        if !submit({ job.runSynchronously(on: executor) }) {
+            // Stopped: a task that still prefers this executor must run somewhere.
+            Thread.detachNewThread { job.runSynchronously(on: executor) }
+        }
     }
 
     /// Lets queued jobs finish, then ends the thread.
@@ -65,4 +95,10 @@ final class SerialWorker: @unchecked Sendable {
             for job in batch { job() }
         }
     }
+}
+
+/// Hands the new thread its worker and the worker its thread id, during `init` only.
+private final class ThreadBox: @unchecked Sendable {
+    var value: pthread_t?
+    var worker: SerialWorker?
 }

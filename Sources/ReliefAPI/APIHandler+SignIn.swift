@@ -70,8 +70,8 @@ extension APIHandler {
     }
 
     private func meSchema(_ context: TenantContext) -> Components.Schemas.Me {
-        .init(id: context.userID.uuidString, countyId: context.countyID.uuidString, orgPath: context.orgPath,
-              departmentId: context.departmentID?.uuidString,
+        .init(id: context.userID.uuidString.lowercased(), countyId: context.countyID.uuidString.lowercased(), orgPath: context.orgPath,
+              departmentId: context.departmentID?.uuidString.lowercased(),
               roles: context.roles.sorted { $0.rawValue < $1.rawValue }.compactMap { Components.Schemas.Role(rawValue: $0.rawValue) })
     }
 

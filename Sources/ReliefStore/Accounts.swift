@@ -46,9 +46,19 @@ public struct Accounts: Sendable {
         Bcrypt.hash(password, cost: max(cost, 10))
     }
 
+    /// Runs bcrypt (tens of milliseconds of CPU) on Dispatch's threads, not on Swift's
+    /// cooperative pool, where it would stall every other request for that long.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
+        }
+    }
+
     /// A hash of a random password: comparing against it costs what a real check costs, so
     /// the answer time does not tell whether a username exists.
-    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: 10)
+    private static let decoy = Bcrypt.hash(UUID().uuidString, cost: 10)
+    /// Computed on first use, on an offloaded thread.
+    private static func decoyHash() -> String { decoy }
 
     /// Checks a username and password of a county (by its 12-digit division code) and opens a
     /// browser session or issues an API token.
@@ -59,7 +69,7 @@ public struct Accounts: Sendable {
     ) async throws -> Session {
         let countyID = try await store.pool.query("SELECT county_by_code(\(countyCode))").scalar(UUID?.self) ?? nil
         guard let countyID else {
-            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            _ = await Self.offload { Bcrypt.verify(password, hash: Self.decoyHash()) }
             throw Failure.invalidCredentials
         }
         let signIn = SignInContext(countyID: countyID, username: username)
@@ -72,12 +82,12 @@ public struct Accounts: Sendable {
             }
         }
         guard let candidate else {
-            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            _ = await Self.offload { Bcrypt.verify(password, hash: Self.decoyHash()) }
             throw Failure.invalidCredentials
         }
         if let until = candidate.lockedUntil, until > now { throw Failure.locked(until: until) }
         // bcrypt runs outside any transaction: no connection waits on it.
-        guard Bcrypt.verify(password, hash: candidate.passwordHash), candidate.active else {
+        guard await Self.offload({ Bcrypt.verify(password, hash: candidate.passwordHash) }), candidate.active else {
             let failures = candidate.failures + 1
             let lockedUntil = policy.lockSeconds(afterFailures: failures).map { now.addingTimeInterval(TimeInterval($0)) }
             try await store.withSignIn(signIn) { transaction in
@@ -160,8 +170,9 @@ public struct Accounts: Sendable {
         let hash = try await store.withTenant(context) { transaction in
             try await transaction.query("SELECT password_hash FROM users WHERE id = \(context.userID)").scalar(String.self)
         }
-        guard let hash, Bcrypt.verify(current, hash: hash) else { throw Failure.invalidCredentials }
-        let newHash = Self.hashPassword(new, cost: bcryptCost)
+        guard let hash, await Self.offload({ Bcrypt.verify(current, hash: hash) }) else { throw Failure.invalidCredentials }
+        let cost = bcryptCost
+        let newHash = await Self.offload { Self.hashPassword(new, cost: cost) }
         let keep = presented.flatMap(AccessToken.init)?.hash ?? Data()
         try await store.withTenant(context) { transaction in
             try await transaction.execute("""

@@ -36,7 +36,7 @@ public struct CountyBootstrap: Sendable {
         guard countyCode.count == 12, countyCode.allSatisfy(\.isASCII), countyCode.allSatisfy(\.isNumber),
               countyCode.hasSuffix("000000") else { throw Failure.invalidDivisionCode(countyCode) }
         if let problem = SignInPolicy.problem(withNewPassword: password) { throw Failure.weakPassword(problem) }
-        let hash = Accounts.hashPassword(password)
+        let hash = await Accounts.offload { Accounts.hashPassword(password) }
         return try await connection.transaction { connection in
             let countyID = try await connection.query("""
                 INSERT INTO counties (county_id, division_code, name) VALUES (\(UUID()), \(countyCode), \(countyName))

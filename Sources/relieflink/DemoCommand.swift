@@ -26,6 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = try logging.makeLogger("relieflink.demo")
         var cluster: LocalPostgresCluster?
         let url: String
+        var appURL: String?
         if let configured = database.url {
             url = configured
         } else {
@@ -35,9 +36,10 @@ struct DemoCommand: AsyncParsableCommand {
             try await admin.executeScript("CREATE DATABASE relieflink")
             await admin.close()
             url = local.connectionString(database: "relieflink")
+            appURL = local.connectionString(database: "relieflink", user: "relieflink_web")
         }
         do {
-            try await serve(url: url, cluster: cluster, logger: logger)
+            try await serve(url: url, appURL: appURL ?? url, cluster: cluster, logger: logger)
         } catch {
             await cluster?.stop()
             throw error
@@ -45,20 +47,43 @@ struct DemoCommand: AsyncParsableCommand {
         await cluster?.stop()
     }
 
-    private func serve(url: String, cluster: LocalPostgresCluster?, logger: Logger) async throws {
+    /// Migrates as the owner, bootstraps a demo county and its manager, then serves through
+    /// the application role, as production does.
+    private func serve(url: String, appURL: String, cluster: LocalPostgresCluster?, logger: Logger) async throws {
         let owner = try await PostgresConnection.connect(database.connection(url), logger: logger)
         try await Migrator(logger: logger).migrate(owner)
+        if cluster != nil {
+            try await owner.executeScript("""
+                DO $$ BEGIN
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relieflink_web') THEN
+                        CREATE ROLE relieflink_web LOGIN IN ROLE relieflink_app;
+                    END IF;
+                END $$
+                """)
+        }
+        let password = "Demo-" + String(UInt32.random(in: 100_000_000...999_999_999))
+        let signIn: String
+        do {
+            _ = try await CountyBootstrap().createManager(
+                on: owner, countyCode: "320281000000", countyName: "江阴市（演示）", username: "manager",
+                displayName: "演示管理员", password: password)
+            signIn = "county 320281000000, username manager, password \(password)"
+        } catch CountyBootstrap.Failure.usernameTaken {
+            signIn = "county 320281000000, username manager (created by an earlier demo)"
+        }
         await owner.close()
 
-        let pool = ConnectionPool(database.pool(url), logger: logger)
+        let pool = ConnectionPool(database.pool(appURL), logger: logger)
         let app = try HTTPServer.application(
-            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort), pool: pool, logger: logger)
+            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort, secureCookies: http.resolvedSecureCookies),
+            pool: pool, logger: logger)
         let runner = JobRunnerService(pool: pool, logger: logger)
         // Written unbuffered, so the banner shows at once also through a pipe.
         FileHandle.standardOutput.write(Data("""
 
             ReliefLink 社会救助联动平台 — demo
               API:        http://\(http.resolvedHostname):\(http.resolvedPort)/healthz, /readyz, /openapi.yaml
+              sign in:    POST /api/v1/sessions — \(signIn)
               database:   \(cluster.map { "private PostgreSQL in \($0.baseDirectory.path) (removed on exit)" } ?? "DATABASE_URL")
               stop:       Ctrl-C
 

@@ -51,6 +51,11 @@ struct HTTPOptions: ParsableArguments {
     @Option(name: .customLong("port"), help: "Port to listen on (env: RELIEFLINK_PORT; default 8080).")
     var port: Int?
 
+    @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure; set when serving over HTTPS (env: RELIEFLINK_SECURE_COOKIES).")
+    var secureCookies = false
+
+    var resolvedSecureCookies: Bool { secureCookies || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["RELIEFLINK_SECURE_COOKIES"]?.lowercased() ?? "") }
+
     var resolvedHostname: String { resolve(hostname, "RELIEFLINK_HOST") { $0 } ?? "127.0.0.1" }
     var resolvedPort: Int { resolve(port, "RELIEFLINK_PORT") { Int($0) } ?? 8080 }
 }

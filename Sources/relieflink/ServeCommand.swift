@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = try logging.makeLogger("relieflink.serve")
         let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
         let app = try HTTPServer.application(
-            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort), pool: pool, logger: logger)
+            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort, secureCookies: http.resolvedSecureCookies),
+            pool: pool, logger: logger)
         do {
             try await app.runService()
         } catch {

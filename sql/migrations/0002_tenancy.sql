@@ -6,11 +6,12 @@
 
 -- The application's role: owns nothing, cannot bypass row-level security. `serve` and `jobs`
 -- connect as it (or as a login role granted it); migrations run as the owner.
+-- Roles belong to the whole cluster, so several databases migrating at once may race here.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relieflink_app') THEN
-        CREATE ROLE relieflink_app NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
-    END IF;
+    CREATE ROLE relieflink_app NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+EXCEPTION
+    WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$;
 
@@ -217,3 +218,5 @@ GRANT SELECT ON counties TO relieflink_app;
 GRANT SELECT, INSERT, UPDATE ON orgs, departments, users, cases TO relieflink_app;
 GRANT SELECT, INSERT, DELETE ON role_grants TO relieflink_app;
 GRANT SELECT, INSERT ON case_assignments TO relieflink_app;
+-- Readiness checks read which migrations are applied.
+GRANT SELECT ON schema_migrations TO relieflink_app;

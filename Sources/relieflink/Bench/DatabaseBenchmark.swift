@@ -66,16 +66,23 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
         for clients in connections {
             let pool = ConnectionPool(.init(connection: configuration, maximumConnections: clients), logger: logger)
             defer { Task { await pool.close() } }
-            let oursSelect = try await rate(pool: pool, clients: clients) {
+            let select: @Sendable () -> PostgresQuery = {
                 "SELECT balance FROM bench_accounts WHERE id = \(Int.random(in: 1...rowCount))"
             }
-            let theirsSelect = try await runPgbench(pgbench, url: url, script: scripts.appending(path: "select.sql"), clients: clients)
-            report.rows.append(.init(name: "select by primary key, \(clients) connection(s)", unit: "tx/s", ours: oursSelect, reference: theirsSelect))
-            let oursInsert = try await rate(pool: pool, clients: clients) {
+            let insert: @Sendable () -> PostgresQuery = {
                 "INSERT INTO bench_inserts (account, amount) VALUES (\(Int.random(in: 1...rowCount)), \(1))"
             }
-            let theirsInsert = try await runPgbench(pgbench, url: url, script: scripts.appending(path: "insert.sql"), clients: clients)
-            report.rows.append(.init(name: "single-row insert, \(clients) connection(s)", unit: "tx/s", ours: oursInsert, reference: theirsInsert))
+            for (label, script, makeQuery) in [("select by primary key", "select.sql", select), ("single-row insert", "insert.sql", insert)] {
+                // Like pgbench: each client holds its connection for the whole run, and runs on
+                // that connection's thread.
+                let held = try await rate(pool: pool, clients: clients, borrowPerStatement: false, makeQuery)
+                let theirs = try await runPgbench(pgbench, url: url, script: scripts.appending(path: script), clients: clients)
+                // As the server uses the pool: a borrow and a return around every statement.
+                let borrowed = try await rate(pool: pool, clients: clients, borrowPerStatement: true, makeQuery)
+                report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: held, reference: theirs))
+                report.rows.append(.init(name: "\(label), \(clients) connection(s), pool borrow per statement", unit: "tx/s",
+                                         ours: borrowed, reference: theirs))
+            }
         }
         return report
     }
@@ -98,8 +105,11 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
         try await connection.executeScript("VACUUM ANALYZE bench_accounts")
     }
 
-    /// Transactions per second of `clients` tasks each running `makeQuery` in a loop through the pool.
-    private func rate(pool: ConnectionPool, clients: Int, _ makeQuery: @escaping @Sendable () -> PostgresQuery) async throws -> Double {
+    /// Transactions per second of `clients` tasks each running `makeQuery` in a loop, either on
+    /// a connection each holds throughout, or borrowing from the pool for every statement.
+    private func rate(
+        pool: ConnectionPool, clients: Int, borrowPerStatement: Bool, _ makeQuery: @escaping @Sendable () -> PostgresQuery
+    ) async throws -> Double {
         // Warm up: open every connection and prepare the statement on it.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<clients { group.addTask { for _ in 0..<50 { try await pool.query(makeQuery()) } } }
@@ -111,9 +121,21 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
             for _ in 0..<clients {
                 group.addTask {
                     var done = 0
-                    while ContinuousClock.now < deadline {
-                        try await pool.query(makeQuery())
-                        done += 1
+                    if borrowPerStatement {
+                        while ContinuousClock.now < deadline {
+                            try await pool.query(makeQuery())
+                            done += 1
+                        }
+                    } else {
+                        // On the connection's own thread: no thread switch per statement.
+                        try await pool.withConnection { connection in
+                            try await withTaskExecutorPreference(connection.executor) {
+                                while ContinuousClock.now < deadline {
+                                    try await connection.query(makeQuery())
+                                    done += 1
+                                }
+                            }
+                        }
                     }
                     return done
                 }
