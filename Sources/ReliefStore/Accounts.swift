@@ -94,6 +94,10 @@ public struct Accounts: Sendable {
                 try await transaction.execute("""
                     UPDATE users SET failed_sign_ins = \(Int32(failures)), locked_until = \(lockedUntil) WHERE id = \(candidate.id)
                     """)
+                try await transaction.audit(
+                    lockedUntil == nil ? "sign_in_failed" : "account_locked", objectType: "user",
+                    objectID: candidate.id.uuidString.lowercased(), detail: ["failures": String(failures)],
+                    clientAddress: clientAddress)
             }
             if let lockedUntil { throw Failure.locked(until: lockedUntil) }
             throw Failure.invalidCredentials
@@ -109,6 +113,8 @@ public struct Accounts: Sendable {
                 VALUES (\(countyID), \(credentialID), \(candidate.id), \(kind.rawValue)::credential_kind, \(name),
                         \(token.hash), \(expiresAt), \(clientAddress))
                 """)
+            try await transaction.audit("sign_in", objectType: "credential", objectID: credentialID.uuidString.lowercased(),
+                                        detail: ["kind": kind.rawValue], clientAddress: clientAddress)
             return try await transaction.query("SELECT display_name FROM users WHERE id = \(candidate.id)").scalar(String.self) ?? ""
         }
         return Session(token: token, credentialID: credentialID, expiresAt: expiresAt, context: context,
@@ -125,6 +131,8 @@ public struct Accounts: Sendable {
                 INSERT INTO credentials (county_id, id, user_id, kind, name, token_hash, expires_at, client_address)
                 VALUES (\(context.countyID), \(credentialID), \(context.userID), 'api', \(name), \(token.hash), \(expiresAt), \(clientAddress))
                 """)
+            try await transaction.audit("token_issued", objectType: "credential", objectID: credentialID.uuidString.lowercased(),
+                                        clientAddress: clientAddress)
             let row = try await transaction.query("SELECT username, display_name FROM users WHERE id = \(context.userID)").first
             return try row?.decode((String, String).self) ?? ("", "")
         }
@@ -160,7 +168,8 @@ public struct Accounts: Sendable {
     public func revoke(_ presented: String, as context: TenantContext) async throws {
         guard let token = AccessToken(presented) else { return }
         try await store.withTenant(context) { transaction in
-            try await transaction.execute("UPDATE credentials SET revoked_at = now() WHERE token_hash = \(token.hash) AND revoked_at IS NULL")
+            let revoked = try await transaction.execute("UPDATE credentials SET revoked_at = now() WHERE token_hash = \(token.hash) AND revoked_at IS NULL")
+            if revoked > 0 { try await transaction.audit("sign_out", objectType: "user", objectID: context.userID.uuidString.lowercased()) }
         }
     }
 
@@ -178,10 +187,12 @@ public struct Accounts: Sendable {
             try await transaction.execute("""
                 UPDATE users SET password_hash = \(newHash), password_changed_at = now() WHERE id = \(context.userID)
                 """)
-            try await transaction.execute("""
+            let ended = try await transaction.execute("""
                 UPDATE credentials SET revoked_at = now()
                 WHERE user_id = \(context.userID) AND revoked_at IS NULL AND token_hash <> \(keep)
                 """)
+            try await transaction.audit("password_changed", objectType: "user", objectID: context.userID.uuidString.lowercased(),
+                                        detail: ["sessions_ended": String(ended)])
         }
     }
 

@@ -4,8 +4,9 @@ import Postgres
 
 /// The way into the database for requests and jobs. Every transaction first sets its
 /// tenant context, transaction-locally and with bound values, so row-level security sees who
-/// is acting; no other code path runs tenant SQL. The pool must connect as the application
-/// role, which owns nothing and cannot bypass row-level security.
+/// is acting; `transaction(settings:)` below is the only place requests and jobs set it (the
+/// owner-side `CountyBootstrap` sets the new manager's context the same way). The pool must
+/// connect as the application role, which owns nothing and cannot bypass row-level security.
 public struct Store: Sendable {
     public let pool: ConnectionPool
 
@@ -21,39 +22,45 @@ public struct Store: Sendable {
         readOnly: Bool = false,
         _ body: (TenantTransaction) async throws -> T
     ) async throws -> T {
-        try await pool.transaction(isolation: isolation, readOnly: readOnly, retries: isolation == .readCommitted ? 0 : 3) { connection in
-            try await connection.execute("""
-                SELECT set_config('app.county_id', \(context.countyID.uuidString), true),
-                       set_config('app.user_id', \(context.userID.uuidString), true),
-                       set_config('app.org_path', \(context.orgPath), true),
-                       set_config('app.department_id', \(context.departmentID?.uuidString ?? ""), true),
-                       set_config('app.roles', \(context.rolesLiteral), true)
-                """)
-            return try await body(TenantTransaction(connection: connection, context: context))
-        }
+        try await transaction(
+            settings: [
+                ("app.county_id", context.countyID.uuidString),
+                ("app.user_id", context.userID.uuidString),
+                ("app.org_path", context.orgPath),
+                ("app.department_id", context.departmentID?.uuidString ?? ""),
+                ("app.roles", context.rolesLiteral),
+            ],
+            context: context, isolation: isolation, readOnly: readOnly, body)
     }
-}
 
-extension Store {
     /// A transaction of sign-in: the county is known, the user only by the name typed.
     func withSignIn<T>(_ signIn: SignInContext, _ body: (TenantTransaction) async throws -> T) async throws -> T {
-        try await pool.transaction { connection in
-            try await connection.execute("""
-                SELECT set_config('app.county_id', \(signIn.countyID.uuidString), true),
-                       set_config('app.sign_in_username', \(signIn.username), true)
-                """)
-            return try await body(TenantTransaction(connection: connection, context: nil))
-        }
+        try await transaction(
+            settings: [("app.county_id", signIn.countyID.uuidString), ("app.sign_in_username", signIn.username)],
+            context: nil, body)
     }
 
     /// A transaction that resolves a presented credential: the county is known from the token.
     func withCredential<T>(countyID: UUID, hashHex: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
-        try await pool.transaction { connection in
-            try await connection.execute("""
-                SELECT set_config('app.county_id', \(countyID.uuidString), true),
-                       set_config('app.credential_hash', \(hashHex), true)
-                """)
-            return try await body(TenantTransaction(connection: connection, context: nil))
+        try await transaction(
+            settings: [("app.county_id", countyID.uuidString), ("app.credential_hash", hashHex)],
+            context: nil, body)
+    }
+
+    /// Opens a transaction and sets `settings` in it with one `set_config(name, value, true)`
+    /// each, names and values bound as parameters.
+    private func transaction<T>(
+        settings: [(name: String, value: String)],
+        context: TenantContext?,
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (TenantTransaction) async throws -> T
+    ) async throws -> T {
+        let calls = settings.map { setting -> PostgresQuery in "set_config(\(setting.name), \(setting.value), true)" }
+        let statement: PostgresQuery = "SELECT \(PostgresQuery.joined(calls, separator: ", "))"
+        return try await pool.transaction(isolation: isolation, readOnly: readOnly, retries: isolation == .readCommitted ? 0 : 3) { connection in
+            try await connection.execute(statement)
+            return try await body(TenantTransaction(connection: connection, context: context))
         }
     }
 }

@@ -12,7 +12,7 @@ struct ReliefLinkCommand: AsyncParsableCommand {
             Every option can also be set by the environment variable named in its help.
             """,
         subcommands: [
-            ServeCommand.self, JobsCommand.self, MigrateCommand.self, DemoCommand.self, AdminCommand.self, BenchCommand.self,
+            ServeCommand.self, JobsCommand.self, MigrateCommand.self, DemoCommand.self, AdminCommand.self, AuditCommand.self, BenchCommand.self,
         ]
     )
 }
