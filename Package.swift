@@ -106,7 +106,10 @@ let package = Package(
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "TestSupport"]),
         .testTarget(name: "ReliefDomainTests", dependencies: ["ReliefDomain"]),
-        .testTarget(name: "ReliefStoreTests", dependencies: ["ReliefStore", "ReliefDomain", "TestSupport"]),
+        .testTarget(
+            name: "ReliefStoreTests",
+            dependencies: ["ReliefStore", "ReliefDomain", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Runs the built `relieflink` binary the way an operator would.
         .testTarget(
             name: "CommandLineTests",
