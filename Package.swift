@@ -86,6 +86,7 @@ let package = Package(
                 "LocalPostgres",
                 "ReliefStore",
                 "ReliefAPI",
+                "ReliefDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

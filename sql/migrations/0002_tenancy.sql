@@ -152,14 +152,18 @@ CREATE TRIGGER cases_org_path BEFORE INSERT OR UPDATE OF org_id ON cases
 
 -- Whether the current user may see a case: the county-wide roles all of it; township and
 -- village staff their subtree; department staff what was dispatched to their department.
+-- Each role test is a scalar subquery, evaluated once per statement (an init plan), so per
+-- row only the branch that can be true runs: nothing for the county-wide roles, one ltree
+-- comparison for township and village staff, one index probe for department staff.
 CREATE FUNCTION app_sees_case(case_county uuid, case_id uuid, case_path ltree) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT app_sees_county()
-        OR (app_roles() && ARRAY['township_agent', 'village_agent']::app_role[] AND case_path <@ app_org_path())
-        OR (app_roles() && ARRAY['department_manager', 'department_agent']::app_role[] AND EXISTS (
+    SELECT (SELECT app_sees_county())
+        OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::app_role[])
+            AND case_path <@ (SELECT app_org_path()))
+        OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::app_role[]) AND EXISTS (
                 SELECT 1 FROM case_assignments a
                 WHERE a.county_id = case_county AND a.case_id = app_sees_case.case_id
-                  AND a.department_id = app_department_id()))
+                  AND a.department_id = (SELECT app_department_id())))
 $$;
 
 -- Row-level security: on every tenant table, ENABLE and FORCE; the county boundary is a
@@ -201,12 +205,24 @@ CREATE POLICY managers_delete ON role_grants FOR DELETE USING ((SELECT app_has_r
 
 -- Cases: read as app_sees_case says; written by staff who see them (never by auditors);
 -- never deleted (nothing a case refers to is ever hard-deleted).
-CREATE POLICY read_cases ON cases FOR SELECT USING (app_sees_case(county_id, id, org_path));
+-- Written out rather than calling app_sees_case(), so the role tests become init plans of the
+-- query itself (a function call in a policy is evaluated row by row).
+CREATE POLICY read_cases ON cases FOR SELECT USING (
+    (SELECT app_sees_county())
+    OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::app_role[]) AND org_path <@ (SELECT app_org_path()))
+    OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::app_role[]) AND EXISTS (
+            SELECT 1 FROM case_assignments a
+            WHERE a.county_id = cases.county_id AND a.case_id = cases.id AND a.department_id = (SELECT app_department_id()))));
 CREATE POLICY insert_cases ON cases FOR INSERT WITH CHECK (
     (SELECT app_may_write()) AND ((SELECT app_sees_county())
         OR ((SELECT app_roles()) && ARRAY['township_agent', 'village_agent']::app_role[] AND org_path <@ (SELECT app_org_path()))));
 CREATE POLICY update_cases ON cases FOR UPDATE
-    USING ((SELECT app_may_write()) AND app_sees_case(county_id, id, org_path))
+    USING ((SELECT app_may_write()) AND (
+        (SELECT app_sees_county())
+        OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::app_role[]) AND org_path <@ (SELECT app_org_path()))
+        OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::app_role[]) AND EXISTS (
+                SELECT 1 FROM case_assignments a
+                WHERE a.county_id = cases.county_id AND a.case_id = cases.id AND a.department_id = (SELECT app_department_id())))))
     WITH CHECK ((SELECT app_may_write()) AND app_sees_case(county_id, id, org_path));
 CREATE POLICY read_assignments ON case_assignments FOR SELECT
     USING ((SELECT app_sees_county()) OR department_id = (SELECT app_department_id()));

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import LocalPostgres
+import Logging
+import Postgres
+import ReliefDomain
+import ReliefStore
+
+/// `relieflink bench rls`: the case list through row-level security, beside the owner running
+/// the equivalent WHERE clause, over a million cases, in the same run.
+struct RLSBenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rls",
+        abstract: "The case-list query as an application-role user through RLS, beside the owner with the equivalent WHERE.",
+        discussion: """
+            Loads one county with 5 townships of 10 villages each and --cases cases, then times the first
+            page of the case list (newest 50) for a township agent and for a center agent, both ways.
+            Both run the same transaction shape (the context is set in both); only the policies differ.
+            Without DATABASE_URL a private, non-durable PostgreSQL is started. Target: ratio ≤ 1.1.
+            """)
+
+    @OptionGroup var options: BenchmarkOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .long, help: "Cases to load.")
+    var cases = 1_000_000
+
+    func run() async throws {
+        var logger = try logging.makeLogger("relieflink.bench")
+        if options.json { logger.logLevel = .warning }
+        let cluster = try await LocalPostgresCluster.start(options: .init(durable: false), logger: logger)
+        do {
+            let report = try await measure(cluster: cluster, logger: logger)
+            print(options.json ? try report.json() : """
+                relieflink bench rls — case list through row-level security beside the owner's equivalent WHERE
+                (\(cases) cases; milliseconds per query, mean over \(options.seconds) s; ratio = RLS / owner, lower is better)
+
+                \(report.table(referenceName: "owner"))
+                """)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    private func measure(cluster: LocalPostgresCluster, logger: Logger) async throws -> BenchmarkReport {
+        let admin = try await PostgresConnection.connect(.init(cluster.connectionString()), logger: logger)
+        try await admin.executeScript("CREATE DATABASE relieflink_bench")
+        await admin.close()
+        let ownerConfiguration = ConnectionConfiguration(cluster.connectionString(database: "relieflink_bench"))
+        let owner = try await PostgresConnection.connect(ownerConfiguration, logger: logger)
+        try await Migrator(logger: logger).migrate(owner)
+        try await owner.executeScript("CREATE ROLE relieflink_bench_web LOGIN IN ROLE relieflink_app")
+        let county = try await CountyBootstrap().createManager(
+            on: owner, countyCode: "320281000000", countyName: "基准县", username: "manager",
+            displayName: "基准", password: "Bench-pass-2026")
+        var villages: [(id: UUID, path: String)] = []
+        var townships: [String] = []
+        try await owner.transaction { connection in
+            try await connection.execute("SELECT set_config('app.county_id', \(county.countyID.uuidString), true)")
+            let countyOrg = try await connection.query("SELECT id FROM orgs WHERE county_id = \(county.countyID)").scalar(UUID.self)!
+            for township in 1...5 {
+                let townshipCode = "320281\(String(format: "%03d", township))000"
+                let townshipID = UUID()
+                let townshipPath = "320281000000.\(townshipCode)"
+                townships.append(townshipPath)
+                try await connection.execute("""
+                    INSERT INTO orgs (county_id, id, tier, division_code, name, parent_id, path)
+                    VALUES (\(county.countyID), \(townshipID), 'township', \(townshipCode), \("镇\(township)"), \(countyOrg), \(townshipPath)::ltree)
+                    """)
+                for village in 1...10 {
+                    let code = "320281\(String(format: "%03d", township))\(String(format: "%03d", village))"
+                    let id = UUID()
+                    villages.append((id, "\(townshipPath).\(code)"))
+                    try await connection.execute("""
+                        INSERT INTO orgs (county_id, id, tier, division_code, name, parent_id, path)
+                        VALUES (\(county.countyID), \(id), 'village', \(code), \("村\(code)"), \(townshipID), \(townshipPath + "." + code)::ltree)
+                        """)
+                }
+            }
+        }
+        // Bulk load with the path trigger off (the path is given); the owner is superuser here.
+        try await owner.executeScript("ALTER TABLE cases DISABLE TRIGGER cases_org_path")
+        let total = cases
+        let countyID = county.countyID
+        let start = Date().addingTimeInterval(-Double(total))
+        try await owner.copyIn(table: "cases", columns: ["county_id", "id", "org_id", "org_path", "title", "created_at"]) { writer in
+            for index in 0..<total {
+                let village = villages[index % villages.count]
+                try await writer.write([countyID, UUID(), village.id, village.path, "申请\(index)", start.addingTimeInterval(Double(index))])
+            }
+        }
+        try await owner.executeScript("ALTER TABLE cases ENABLE TRIGGER cases_org_path")
+        try await owner.executeScript("VACUUM ANALYZE cases")
+        await owner.close()
+
+        let appPool = ConnectionPool(.init(connection: ConnectionConfiguration(
+            cluster.connectionString(database: "relieflink_bench", user: "relieflink_bench_web")), maximumConnections: 1))
+        let ownerPool = ConnectionPool(.init(connection: ownerConfiguration, maximumConnections: 1))
+        let appStore = Store(pool: appPool)
+        let ownerStore = Store(pool: ownerPool)
+        var report = BenchmarkReport(benchmark: "rls")
+        let township = townships[2]
+        let people: [(String, TenantContext, PostgresQuery, PostgresQuery)] = [
+            ("case list, first page, township agent",
+             TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(50)"),
+            ("case list, first page, center agent",
+             TenantContext(countyID: countyID, userID: UUID(), orgPath: "320281000000", departmentID: nil, roles: [.centerAgent]),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) ORDER BY created_at DESC LIMIT \(50)"),
+            ("case list, page 100, township agent",
+             TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50) OFFSET \(4950)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(50) OFFSET \(4950)"),
+        ]
+        for (name, context, rlsQuery, ownerQuery) in people {
+            let rows = try await appStore.withTenant(context) { try await $0.query(rlsQuery).count }
+            let ownerRows = try await ownerStore.withTenant(context) { try await $0.query(ownerQuery).count }
+            guard rows == ownerRows else { throw ValidationError("\(name): RLS returned \(rows) rows, the owner \(ownerRows)") }
+            let viaRLS = try await meanMilliseconds { _ = try await appStore.withTenant(context) { try await $0.query(rlsQuery) } }
+            let viaOwner = try await meanMilliseconds { _ = try await ownerStore.withTenant(context) { try await $0.query(ownerQuery) } }
+            report.rows.append(.init(name: name, unit: "ms", ours: viaRLS, reference: viaOwner))
+        }
+        await appPool.close()
+        await ownerPool.close()
+        return report
+    }
+
+    private func meanMilliseconds(_ body: () async throws -> Void) async throws -> Double {
+        for _ in 0..<20 { try await body() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int(options.seconds * 1000))
+        var count = 0
+        while clock.now < deadline {
+            try await body()
+            count += 1
+        }
+        let elapsed = clock.now - start
+        return (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(count)
+    }
+}
