@@ -42,7 +42,7 @@ public struct AuditVerifier: Sendable {
         for county in counties {
             let outcome: Outcome? = try await connection.transaction(readOnly: true) { connection in
                 try await connection.execute("""
-                    SELECT set_config('app.county_id', \(county.uuidString), true), set_config('app.roles', '{auditor}', true)
+                    SELECT set_config('app.county_id', \(county.uuidString), true), set_config('app.roles', 'auditor', true)
                     """)
                 // Every row of the county, checked against the one before it; the first failure is reported.
                 let rows = try await connection.query("""

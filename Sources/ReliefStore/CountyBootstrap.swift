@@ -48,7 +48,7 @@ public struct CountyBootstrap: Sendable {
                 SELECT set_config('app.county_id', \(countyID.uuidString), true),
                        set_config('app.user_id', \(userID.uuidString), true),
                        set_config('app.org_path', \(countyCode), true),
-                       set_config('app.roles', '{center_manager}', true)
+                       set_config('app.roles', 'center_manager', true)
                 """)
             let orgID = try await connection.query("""
                 INSERT INTO orgs (county_id, id, tier, division_code, name, path)

@@ -19,8 +19,8 @@ public struct TenantContext: Sendable, Equatable {
         self.roles = roles
     }
 
-    /// The roles as a PostgreSQL array literal of `app_role`, e.g. `{center_agent,auditor}`.
+    /// The roles as `app.roles` holds them, e.g. `auditor,center_agent`.
     var rolesLiteral: String {
-        "{" + roles.map(\.rawValue).sorted().joined(separator: ",") + "}"
+        roles.map(\.rawValue).sorted().joined(separator: ",")
     }
 }

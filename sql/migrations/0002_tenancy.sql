@@ -32,16 +32,17 @@ CREATE FUNCTION app_org_path() RETURNS ltree LANGUAGE sql STABLE PARALLEL SAFE A
 $$ SELECT nullif(current_setting('app.org_path', true), '')::ltree $$;
 CREATE FUNCTION app_department_id() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE AS
 $$ SELECT nullif(current_setting('app.department_id', true), '')::uuid $$;
-CREATE FUNCTION app_roles() RETURNS app_role[] LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT coalesce(nullif(current_setting('app.roles', true), '')::app_role[], '{}') $$;
+-- Roles as text, comma-separated: comparing text arrays needs no enum look-ups per statement.
+CREATE FUNCTION app_roles() RETURNS text[] LANGUAGE sql STABLE PARALLEL SAFE AS
+$$ SELECT coalesce(string_to_array(nullif(current_setting('app.roles', true), ''), ','), '{}') $$;
 -- Center managers and agents, the joint office and auditors see their whole county.
 CREATE FUNCTION app_sees_county() RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT app_roles() && ARRAY['center_manager', 'center_agent', 'joint_office', 'auditor']::app_role[] $$;
+$$ SELECT app_roles() && ARRAY['center_manager', 'center_agent', 'joint_office', 'auditor']::text[] $$;
 CREATE FUNCTION app_has_role(wanted app_role) RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT wanted = ANY (app_roles()) $$;
+$$ SELECT wanted::text = ANY (app_roles()) $$;
 CREATE FUNCTION app_may_write() RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS
 $$ SELECT app_roles() && ARRAY['center_manager', 'center_agent', 'joint_office', 'department_manager',
-                               'department_agent', 'township_agent', 'village_agent']::app_role[] $$;
+                               'department_agent', 'township_agent', 'village_agent']::text[] $$;
 
 CREATE TABLE counties (
     county_id     uuid        PRIMARY KEY,
@@ -158,9 +159,9 @@ CREATE TRIGGER cases_org_path BEFORE INSERT OR UPDATE OF org_id ON cases
 CREATE FUNCTION app_sees_case(case_county uuid, case_id uuid, case_path ltree) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT (SELECT app_sees_county())
-        OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::app_role[])
+        OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::text[])
             AND case_path <@ (SELECT app_org_path()))
-        OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::app_role[]) AND EXISTS (
+        OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::text[]) AND EXISTS (
                 SELECT 1 FROM case_assignments a
                 WHERE a.county_id = case_county AND a.case_id = app_sees_case.case_id
                   AND a.department_id = (SELECT app_department_id())))
@@ -209,25 +210,25 @@ CREATE POLICY managers_delete ON role_grants FOR DELETE USING ((SELECT app_has_r
 -- query itself (a function call in a policy is evaluated row by row).
 CREATE POLICY read_cases ON cases FOR SELECT USING (
     (SELECT app_sees_county())
-    OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::app_role[]) AND org_path <@ (SELECT app_org_path()))
-    OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::app_role[]) AND EXISTS (
+    OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::text[]) AND org_path <@ (SELECT app_org_path()))
+    OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::text[]) AND EXISTS (
             SELECT 1 FROM case_assignments a
             WHERE a.county_id = cases.county_id AND a.case_id = cases.id AND a.department_id = (SELECT app_department_id()))));
 CREATE POLICY insert_cases ON cases FOR INSERT WITH CHECK (
     (SELECT app_may_write()) AND ((SELECT app_sees_county())
-        OR ((SELECT app_roles()) && ARRAY['township_agent', 'village_agent']::app_role[] AND org_path <@ (SELECT app_org_path()))));
+        OR ((SELECT app_roles()) && ARRAY['township_agent', 'village_agent']::text[] AND org_path <@ (SELECT app_org_path()))));
 CREATE POLICY update_cases ON cases FOR UPDATE
     USING ((SELECT app_may_write()) AND (
         (SELECT app_sees_county())
-        OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::app_role[]) AND org_path <@ (SELECT app_org_path()))
-        OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::app_role[]) AND EXISTS (
+        OR ((SELECT app_roles() && ARRAY['township_agent', 'village_agent']::text[]) AND org_path <@ (SELECT app_org_path()))
+        OR ((SELECT app_roles() && ARRAY['department_manager', 'department_agent']::text[]) AND EXISTS (
                 SELECT 1 FROM case_assignments a
                 WHERE a.county_id = cases.county_id AND a.case_id = cases.id AND a.department_id = (SELECT app_department_id())))))
     WITH CHECK ((SELECT app_may_write()) AND app_sees_case(county_id, id, org_path));
 CREATE POLICY read_assignments ON case_assignments FOR SELECT
     USING ((SELECT app_sees_county()) OR department_id = (SELECT app_department_id()));
 CREATE POLICY center_assigns ON case_assignments FOR INSERT
-    WITH CHECK ((SELECT app_roles()) && ARRAY['center_manager', 'center_agent', 'joint_office']::app_role[]);
+    WITH CHECK ((SELECT app_roles()) && ARRAY['center_manager', 'center_agent', 'joint_office']::text[]);
 
 GRANT USAGE ON SCHEMA public TO relieflink_app;
 GRANT SELECT ON counties TO relieflink_app;

@@ -74,7 +74,7 @@ CREATE POLICY county_boundary ON audit_heads AS RESTRICTIVE
 -- Anyone acting in a county appends; center managers and auditors read.
 CREATE POLICY append ON audit_log FOR INSERT WITH CHECK (true);
 CREATE POLICY read_audit ON audit_log FOR SELECT
-    USING ((SELECT app_roles()) && ARRAY['center_manager', 'auditor']::app_role[]);
+    USING ((SELECT app_roles()) && ARRAY['center_manager', 'auditor']::text[]);
 CREATE POLICY chain ON audit_heads USING (true) WITH CHECK (true);
 
 GRANT SELECT, INSERT ON audit_log TO relieflink_app;
