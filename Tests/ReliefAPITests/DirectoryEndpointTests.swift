@@ -15,14 +15,7 @@ struct DirectoryEndpointTests {
     static let password = "配置-Password-2026"
 
     private func withTwoCounties(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let owner = try await TestDatabase.create()
-        let connection = try await PostgresConnection.connect(owner)
-        for (code, name) in [("320281000000", "江阴市"), ("320282000000", "宜兴市")] {
-            _ = try await CountyBootstrap().createManager(on: connection, countyCode: code, countyName: name,
-                                                          username: "manager", displayName: "主任", password: Self.password)
-        }
-        await connection.close()
-        let pool = ConnectionPool(.init(connection: TestDatabase.appConfiguration(owner), maximumConnections: 4))
+        let pool = try await TestCounties.make([("320281000000", "江阴市"), ("320282000000", "宜兴市")], password: Self.password).pool
         let app = Application(router: try HTTPServer.router(pool: pool, logger: Logger(label: "test")))
         try await app.test(.router, body)
         await pool.close()

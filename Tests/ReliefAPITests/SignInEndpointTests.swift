@@ -14,12 +14,7 @@ struct SignInEndpointTests {
     static let password = "救助-Password-2026"
 
     private func withCounty(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let owner = try await TestDatabase.create()
-        let connection = try await PostgresConnection.connect(owner)
-        _ = try await CountyBootstrap().createManager(on: connection, countyCode: "320281000000", countyName: "江阴市",
-                                                      username: "manager", displayName: "王主任", password: Self.password)
-        await connection.close()
-        let pool = ConnectionPool(.init(connection: TestDatabase.appConfiguration(owner), maximumConnections: 4))
+        let pool = try await TestCounties.make(password: Self.password).pool
         let app = Application(router: try HTTPServer.router(pool: pool, logger: Logger(label: "test")))
         try await app.test(.router, body)
         await pool.close()

@@ -12,14 +12,8 @@ struct AccountsTests {
 
     /// A county bootstrapped as `relieflink admin create-user` does, and accounts through the app role.
     private func makeCounty() async throws -> (Accounts, ConnectionPool, ConnectionConfiguration) {
-        let owner = try await TestDatabase.create()
-        let connection = try await PostgresConnection.connect(owner)
-        _ = try await CountyBootstrap().createManager(
-            on: connection, countyCode: Self.countyCode, countyName: "江阴市", username: "manager",
-            displayName: "王主任", password: Self.password)
-        await connection.close()
-        let pool = ConnectionPool(.init(connection: TestDatabase.appConfiguration(owner), maximumConnections: 4))
-        return (Accounts(store: Store(pool: pool)), pool, owner)
+        let counties = try await TestCounties.make([(Self.countyCode, "江阴市")], password: Self.password)
+        return (Accounts(store: Store(pool: counties.pool)), counties.pool, counties.owner)
     }
 
     @Test("the first manager signs in; the token authenticates as that user with their roles")

@@ -10,12 +10,8 @@ struct AuditLogTests {
     static let password = "审计-Password-2026"
 
     private func makeCounty() async throws -> (Accounts, ConnectionPool, ConnectionConfiguration, Accounts.Session) {
-        let owner = try await TestDatabase.create()
-        let connection = try await PostgresConnection.connect(owner)
-        _ = try await CountyBootstrap().createManager(on: connection, countyCode: "320281000000", countyName: "江阴市",
-                                                      username: "manager", displayName: "王主任", password: Self.password)
-        await connection.close()
-        let pool = ConnectionPool(.init(connection: TestDatabase.appConfiguration(owner), maximumConnections: 8))
+        let counties = try await TestCounties.make(password: Self.password, maximumConnections: 8)
+        let (owner, pool) = (counties.owner, counties.pool)
         let accounts = Accounts(store: Store(pool: pool))
         let session = try await accounts.signIn(countyCode: "320281000000", username: "manager", password: Self.password,
                                                 clientAddress: "10.0.0.7")
