@@ -19,11 +19,15 @@ public enum HTTPServer {
         }
     }
 
+    /// The largest JSON request body accepted.
+    public static let maximumJSONBody = 256 * 1024
+
     /// The router with every route; tests drive it without a socket.
     public static func router(pool: ConnectionPool, logger: Logger, secureCookies: Bool = false) throws -> Router<BasicRequestContext> {
         let router = Router()
         let accounts = Accounts(store: Store(pool: pool))
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: BodyLimitMiddleware(limit: maximumJSONBody))
         router.add(middleware: AuthenticationMiddleware(accounts: accounts))
         router.get("openapi.yaml") { _, _ in
             Response(

@@ -92,6 +92,20 @@ struct SignInEndpointTests {
         }
     }
 
+    @Test("an oversize body answers 413 problem+json, declared or streamed")
+    func oversize() async throws {
+        try await withCounty { client in
+            let huge = ByteBuffer(string: "{\"county\":\"320281000000\",\"username\":\"manager\",\"password\":\""
+                + String(repeating: "x", count: HTTPServer.maximumJSONBody) + "\"}")
+            try await client.execute(uri: "/api/v1/sessions", method: .post, headers: [.contentType: "application/json"], body: huge) { response in
+                #expect(response.status.code == 413)
+                #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+            }
+            // The account is not locked by it: nothing was tried.
+            #expect(try await signIn(client).0 == .created)
+        }
+    }
+
     @Test("repeated failures answer 423 with when to try again")
     func locked() async throws {
         try await withCounty { client in
