@@ -39,6 +39,7 @@ public struct Accounts: Sendable {
         let active: Bool
         let failures: Int
         let lockedUntil: Date?
+        let context: TenantContext
     }
 
     /// The stored form of a password: bcrypt, cost 10 unless said otherwise.
@@ -74,11 +75,19 @@ public struct Accounts: Sendable {
         }
         let signIn = SignInContext(countyID: countyID, username: username)
         let candidate: Candidate? = try await store.withSignIn(signIn) { transaction in
+            // The account and, for when the password is right, the context it will act in.
             try await transaction.query("""
-                SELECT id, password_hash, active, failed_sign_ins, locked_until FROM users WHERE username = \(username)
+                SELECT u.id, u.password_hash, u.active, u.failed_sign_ins, u.locked_until, u.department_id, o.path::text,
+                       ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id)
+                FROM users u JOIN orgs o ON o.county_id = u.county_id AND o.id = u.org_id
+                WHERE u.username = \(username)
                 """).first.map { row in
-                let (id, hash, active, failures, lockedUntil) = try row.decode((UUID, String, Bool, Int32, Date?).self)
-                return Candidate(id: id, passwordHash: hash, active: active, failures: Int(failures), lockedUntil: lockedUntil)
+                let (id, hash, active, failures, lockedUntil, departmentID, path, roles)
+                    = try row.decode((UUID, String, Bool, Int32, Date?, UUID?, String, [String]).self)
+                let context = TenantContext(countyID: countyID, userID: id, orgPath: path, departmentID: departmentID,
+                                            roles: Set(roles.compactMap(Role.init(rawValue:))))
+                return Candidate(id: id, passwordHash: hash, active: active, failures: Int(failures),
+                                 lockedUntil: lockedUntil, context: context)
             }
         }
         guard let candidate else {
@@ -102,7 +111,7 @@ public struct Accounts: Sendable {
             if let lockedUntil { throw Failure.locked(until: lockedUntil) }
             throw Failure.invalidCredentials
         }
-        let context = try await loadContext(countyID: countyID, userID: candidate.id, signIn: signIn)
+        let context = candidate.context
         let token = AccessToken.generate(countyID: countyID)
         let expiresAt = now.addingTimeInterval((lifetime ?? sessionLifetime).seconds)
         let credentialID = UUID()
@@ -193,20 +202,6 @@ public struct Accounts: Sendable {
                 """)
             try await transaction.audit("password_changed", objectType: "user", objectID: context.userID.uuidString.lowercased(),
                                         detail: ["sessions_ended": String(ended)])
-        }
-    }
-
-    private func loadContext(countyID: UUID, userID: UUID, signIn: SignInContext) async throws -> TenantContext {
-        try await store.withSignIn(signIn) { transaction in
-            guard let row = try await transaction.query("""
-                SELECT u.department_id, o.path::text,
-                       ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id)
-                FROM users u JOIN orgs o ON o.county_id = u.county_id AND o.id = u.org_id
-                WHERE u.id = \(userID)
-                """).first else { throw Failure.invalidCredentials }
-            let (departmentID, path, roles) = try row.decode((UUID?, String, [String]).self)
-            return TenantContext(countyID: countyID, userID: userID, orgPath: path, departmentID: departmentID,
-                                 roles: Set(roles.compactMap(Role.init(rawValue:))))
         }
     }
 }
