@@ -117,13 +117,8 @@ public struct Accounts: Sendable {
         let credentialID = UUID()
         let displayName = try await store.withTenant(context) { transaction in
             try await transaction.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = \(candidate.id)")
-            try await transaction.execute("""
-                INSERT INTO credentials (county_id, id, user_id, kind, name, token_hash, expires_at, client_address)
-                VALUES (\(countyID), \(credentialID), \(candidate.id), \(kind.rawValue)::credential_kind, \(name),
-                        \(token.hash), \(expiresAt), \(clientAddress))
-                """)
-            try await transaction.audit("sign_in", objectType: "credential", objectID: credentialID.uuidString.lowercased(),
-                                        detail: ["kind": kind.rawValue], clientAddress: clientAddress)
+            try await recordCredential(in: transaction, id: credentialID, token: token, kind: kind, name: name,
+                                       expiresAt: expiresAt, clientAddress: clientAddress, action: "sign_in")
             return try await transaction.query("SELECT display_name FROM users WHERE id = \(candidate.id)").scalar(String.self) ?? ""
         }
         return Session(token: token, credentialID: credentialID, expiresAt: expiresAt, context: context,
@@ -136,12 +131,8 @@ public struct Accounts: Sendable {
         let expiresAt = now.addingTimeInterval(lifetime.seconds)
         let credentialID = UUID()
         let (username, displayName) = try await store.withTenant(context) { transaction in
-            try await transaction.execute("""
-                INSERT INTO credentials (county_id, id, user_id, kind, name, token_hash, expires_at, client_address)
-                VALUES (\(context.countyID), \(credentialID), \(context.userID), 'api', \(name), \(token.hash), \(expiresAt), \(clientAddress))
-                """)
-            try await transaction.audit("token_issued", objectType: "credential", objectID: credentialID.uuidString.lowercased(),
-                                        clientAddress: clientAddress)
+            try await recordCredential(in: transaction, id: credentialID, token: token, kind: .api, name: name,
+                                       expiresAt: expiresAt, clientAddress: clientAddress, action: "token_issued")
             let row = try await transaction.query("SELECT username, display_name FROM users WHERE id = \(context.userID)").first
             return try row?.decode((String, String).self) ?? ("", "")
         }
@@ -171,6 +162,20 @@ public struct Accounts: Sendable {
             return TenantContext(countyID: token.countyID, userID: userID, orgPath: path, departmentID: departmentID,
                                  roles: Set(roles.compactMap(Role.init(rawValue:))))
         }
+    }
+
+    /// Stores a new credential's hash for the transaction's user, and audits it as `action`.
+    private func recordCredential(
+        in transaction: TenantTransaction, id: UUID, token: AccessToken, kind: CredentialKind, name: String?,
+        expiresAt: Date, clientAddress: String?, action: String
+    ) async throws {
+        try await transaction.execute("""
+            INSERT INTO credentials (county_id, id, user_id, kind, name, token_hash, expires_at, client_address)
+            VALUES (\(token.countyID), \(id), current_setting('app.user_id')::uuid, \(kind.rawValue)::credential_kind,
+                    \(name), \(token.hash), \(expiresAt), \(clientAddress))
+            """)
+        try await transaction.audit(action, objectType: "credential", objectID: id.uuidString.lowercased(),
+                                    detail: ["kind": kind.rawValue], clientAddress: clientAddress)
     }
 
     /// Ends the session or revokes the token presented.
