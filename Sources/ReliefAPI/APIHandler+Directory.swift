@@ -6,51 +6,6 @@ import ReliefStore
 extension APIHandler {
     private var directory: Directory { Directory(store: accounts.store) }
 
-    /// What every configuration operation can answer besides success.
-    enum Refusal: Error {
-        case unauthorized, forbidden, notFound, invalid(String), conflict(String)
-
-        init(_ failure: Directory.Failure) {
-            switch failure {
-            case .forbidden: self = .forbidden
-            case .notFound: self = .notFound
-            case .invalid(let why): self = .invalid(why)
-            case .conflict(let why): self = .conflict(why)
-            }
-        }
-
-        var problem: Problem {
-            switch self {
-            case .unauthorized: .unauthorized
-            case .forbidden: Problem(type: Problem.base + "forbidden", title: "无权进行此操作", status: 403, detail: "只有救助中心管理员可以修改配置。")
-            case .notFound: Problem(type: Problem.base + "not-found", title: "未找到", status: 404, detail: "本县（市、区）没有该记录。")
-            case .invalid(let why): .invalid(why)
-            case .conflict(let why): Problem(type: Problem.base + "conflict", title: "与已有记录冲突", status: 409, detail: why)
-            }
-        }
-    }
-
-    /// Runs `body` for the signed-in user, turning refusals into `Refusal`.
-    private func asUser<T>(_ body: (TenantContext) async throws -> T) async throws -> T {
-        guard let context = RequestIdentity.current.context else { throw Refusal.unauthorized }
-        do {
-            return try await body(context)
-        } catch let failure as Directory.Failure {
-            throw Refusal(failure)
-        }
-    }
-
-    private func uuid(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw Refusal.notFound }
-        return id
-    }
-
-    private func optionalUUID(_ text: String?) throws -> UUID? {
-        guard let text else { return nil }
-        guard let id = UUID(uuidString: text) else { throw Refusal.invalid("\(text) 不是有效的编号") }
-        return id
-    }
-
     private func roles(_ roles: [Components.Schemas.Role]) -> Set<Role> {
         Set(roles.compactMap { Role(rawValue: $0.rawValue) })
     }
@@ -58,149 +13,70 @@ extension APIHandler {
     // MARK: Orgs
 
     func listOrgs(_ input: Operations.ListOrgs.Input) async throws -> Operations.ListOrgs.Output {
-        do {
-            return .ok(.init(body: .json(try await asUser { try await directory.orgs($0) }.map(Self.schema))))
-        } catch let refusal as Refusal {
-            return .unauthorized(.init(body: .applicationProblemJson(refusal.problem.schema)))
-        }
+        .ok(.init(body: .json(try await directory.orgs(try signedIn()).map(Self.schema))))
     }
 
     func createOrg(_ input: Operations.CreateOrg.Input) async throws -> Operations.CreateOrg.Output {
-        do {
-            guard case .json(let body) = input.body else { throw Refusal.invalid("需要 JSON 请求体") }
-            let org = try await asUser { context in
-                try await directory.createOrg(context, tier: body.tier == .township ? .township : .village,
-                                              divisionCode: body.divisionCode, name: body.name,
-                                              parentID: try optionalUUID(body.parentId)!)
-            }
-            return .created(.init(body: .json(Self.schema(org))))
-        } catch let refusal as Refusal {
-            let body = Components.Responses.BadRequest.Body.applicationProblemJson(refusal.problem.schema)
-            switch refusal {
-            case .unauthorized: return .unauthorized(.init(body: .applicationProblemJson(refusal.problem.schema)))
-            case .forbidden: return .forbidden(.init(body: .applicationProblemJson(refusal.problem.schema)))
-            case .conflict: return .conflict(.init(body: .applicationProblemJson(refusal.problem.schema)))
-            case .invalid, .notFound: return .badRequest(.init(body: body))
-            }
-        }
+        let context = try signedIn()
+        guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
+        let org = try await directory.createOrg(context, tier: body.tier == .township ? .township : .village,
+                                                divisionCode: body.divisionCode, name: body.name,
+                                                parentID: try requiredID(body.parentId, field: "parentId"))
+        return .created(.init(body: .json(Self.schema(org))))
     }
 
     func updateOrg(_ input: Operations.UpdateOrg.Input) async throws -> Operations.UpdateOrg.Output {
-        do {
-            guard case .json(let body) = input.body else { throw Refusal.invalid("需要 JSON 请求体") }
-            let id = try uuid(input.path.orgId)
-            let org = try await asUser { try await directory.updateOrg($0, id: id, name: body.name, active: body.active) }
-            return .ok(.init(body: .json(Self.schema(org))))
-        } catch let refusal as Refusal {
-            let problem = refusal.problem.schema
-            switch refusal {
-            case .unauthorized: return .unauthorized(.init(body: .applicationProblemJson(problem)))
-            case .forbidden: return .forbidden(.init(body: .applicationProblemJson(problem)))
-            case .notFound: return .notFound(.init(body: .applicationProblemJson(problem)))
-            case .conflict: return .conflict(.init(body: .applicationProblemJson(problem)))
-            case .invalid: return .badRequest(.init(body: .applicationProblemJson(problem)))
-            }
-        }
+        let context = try signedIn()
+        guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
+        let org = try await directory.updateOrg(context, id: try pathID(input.path.orgId), name: body.name, active: body.active)
+        return .ok(.init(body: .json(Self.schema(org))))
     }
 
     // MARK: Departments
 
     func listDepartments(_ input: Operations.ListDepartments.Input) async throws -> Operations.ListDepartments.Output {
-        do {
-            return .ok(.init(body: .json(try await asUser { try await directory.departments($0) }.map(Self.schema))))
-        } catch let refusal as Refusal {
-            return .unauthorized(.init(body: .applicationProblemJson(refusal.problem.schema)))
-        }
+        .ok(.init(body: .json(try await directory.departments(try signedIn()).map(Self.schema))))
     }
 
     func createDepartment(_ input: Operations.CreateDepartment.Input) async throws -> Operations.CreateDepartment.Output {
-        do {
-            guard case .json(let body) = input.body else { throw Refusal.invalid("需要 JSON 请求体") }
-            let department = try await asUser { try await directory.createDepartment($0, name: body.name) }
-            return .created(.init(body: .json(Self.schema(department))))
-        } catch let refusal as Refusal {
-            let problem = refusal.problem.schema
-            switch refusal {
-            case .unauthorized: return .unauthorized(.init(body: .applicationProblemJson(problem)))
-            case .forbidden: return .forbidden(.init(body: .applicationProblemJson(problem)))
-            case .conflict: return .conflict(.init(body: .applicationProblemJson(problem)))
-            case .invalid, .notFound: return .badRequest(.init(body: .applicationProblemJson(problem)))
-            }
-        }
+        let context = try signedIn()
+        guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
+        return .created(.init(body: .json(Self.schema(try await directory.createDepartment(context, name: body.name)))))
     }
 
     func updateDepartment(_ input: Operations.UpdateDepartment.Input) async throws -> Operations.UpdateDepartment.Output {
-        do {
-            guard case .json(let body) = input.body else { throw Refusal.invalid("需要 JSON 请求体") }
-            let id = try uuid(input.path.departmentId)
-            let department = try await asUser { try await directory.updateDepartment($0, id: id, name: body.name, active: body.active) }
-            return .ok(.init(body: .json(Self.schema(department))))
-        } catch let refusal as Refusal {
-            let problem = refusal.problem.schema
-            switch refusal {
-            case .unauthorized: return .unauthorized(.init(body: .applicationProblemJson(problem)))
-            case .forbidden: return .forbidden(.init(body: .applicationProblemJson(problem)))
-            case .notFound: return .notFound(.init(body: .applicationProblemJson(problem)))
-            case .conflict: return .conflict(.init(body: .applicationProblemJson(problem)))
-            case .invalid: return .badRequest(.init(body: .applicationProblemJson(problem)))
-            }
-        }
+        let context = try signedIn()
+        guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
+        let department = try await directory.updateDepartment(context, id: try pathID(input.path.departmentId),
+                                                              name: body.name, active: body.active)
+        return .ok(.init(body: .json(Self.schema(department))))
     }
 
     // MARK: Users
 
     func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
-        do {
-            return .ok(.init(body: .json(try await asUser { try await directory.users($0) }.map(Self.schema))))
-        } catch let refusal as Refusal {
-            return .unauthorized(.init(body: .applicationProblemJson(refusal.problem.schema)))
-        }
+        .ok(.init(body: .json(try await directory.users(try signedIn()).map(Self.schema))))
     }
 
     func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
-        do {
-            guard case .json(let body) = input.body else { throw Refusal.invalid("需要 JSON 请求体") }
-            guard let orgID = UUID(uuidString: body.orgId) else { throw Refusal.invalid("orgId 不是有效的编号") }
-            let departmentID = try optionalUUID(body.departmentId)
-            let user = try await asUser { context in
-                try await directory.createUser(context, username: body.username, displayName: body.displayName,
-                                               password: body.password, orgID: orgID, departmentID: departmentID,
-                                               roles: roles(body.roles))
-            }
-            return .created(.init(body: .json(Self.schema(user))))
-        } catch let refusal as Refusal {
-            let problem = refusal.problem.schema
-            switch refusal {
-            case .unauthorized: return .unauthorized(.init(body: .applicationProblemJson(problem)))
-            case .forbidden: return .forbidden(.init(body: .applicationProblemJson(problem)))
-            case .conflict: return .conflict(.init(body: .applicationProblemJson(problem)))
-            case .invalid, .notFound: return .badRequest(.init(body: .applicationProblemJson(problem)))
-            }
-        }
+        let context = try signedIn()
+        guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
+        let user = try await directory.createUser(context, username: body.username, displayName: body.displayName,
+                                                  password: body.password, orgID: try requiredID(body.orgId, field: "orgId"),
+                                                  departmentID: try optionalID(body.departmentId, field: "departmentId"),
+                                                  roles: roles(body.roles))
+        return .created(.init(body: .json(Self.schema(user))))
     }
 
     func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
-        do {
-            guard case .json(let body) = input.body else { throw Refusal.invalid("需要 JSON 请求体") }
-            let id = try uuid(input.path.userId)
-            let orgID = try optionalUUID(body.orgId)
-            let departmentID: UUID?? = try body.departmentId.map { try optionalUUID($0) }
-            let user = try await asUser { context in
-                try await directory.updateUser(context, id: id, displayName: body.displayName, orgID: orgID,
-                                               departmentID: departmentID, active: body.active,
-                                               roles: body.roles.map(roles))
-            }
-            return .ok(.init(body: .json(Self.schema(user))))
-        } catch let refusal as Refusal {
-            let problem = refusal.problem.schema
-            switch refusal {
-            case .unauthorized: return .unauthorized(.init(body: .applicationProblemJson(problem)))
-            case .forbidden: return .forbidden(.init(body: .applicationProblemJson(problem)))
-            case .notFound: return .notFound(.init(body: .applicationProblemJson(problem)))
-            case .conflict: return .conflict(.init(body: .applicationProblemJson(problem)))
-            case .invalid: return .badRequest(.init(body: .applicationProblemJson(problem)))
-            }
-        }
+        let context = try signedIn()
+        guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
+        let departmentID: UUID?? = try body.departmentId.map { try optionalID($0, field: "departmentId") }
+        let user = try await directory.updateUser(context, id: try pathID(input.path.userId), displayName: body.displayName,
+                                                  orgID: try optionalID(body.orgId, field: "orgId"),
+                                                  departmentID: departmentID, active: body.active,
+                                                  roles: body.roles.map(roles))
+        return .ok(.init(body: .json(Self.schema(user))))
     }
 
     // MARK: Schemas

@@ -4,9 +4,9 @@ import ReliefStore
 
 extension APIHandler {
     func signIn(_ input: Operations.SignIn.Input) async throws -> Operations.SignIn.Output {
-        guard case .json(let request) = input.body else { return .badRequest(.init(body: .applicationProblemJson(Problem.invalid("需要 JSON 请求体").schema))) }
+        guard case .json(let request) = input.body else { throw Problem.jsonBodyRequired }
         guard request.county.count == 12, request.county.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            return .badRequest(.init(body: .applicationProblemJson(Problem.invalid("county 应为12位行政区划代码").schema)))
+            throw Problem.invalid("county 应为12位行政区划代码")
         }
         do {
             let session = try await accounts.signIn(
@@ -16,16 +16,16 @@ extension APIHandler {
             RequestIdentity.current.cookies.set(SessionCookie.value(token: session.token.value, maxAge: maxAge, secure: secureCookies))
             return .created(.init(body: .json(sessionSchema(session))))
         } catch Accounts.Failure.invalidCredentials {
-            return .unauthorized(.init(body: .applicationProblemJson(Problem.invalidCredentials.schema)))
+            throw Problem.invalidCredentials
         } catch Accounts.Failure.locked(let until) {
-            return .code423(.init(body: .applicationProblemJson(Problem.locked(until: until).schema)))
+            throw Problem.locked(until: until)
         }
     }
 
     func signOut(_ input: Operations.SignOut.Input) async throws -> Operations.SignOut.Output {
         let identity = RequestIdentity.current
         guard let context = identity.context, let token = identity.token else {
-            return .unauthorized(.init(body: .applicationProblemJson(Problem.unauthorized.schema)))
+            throw Problem.unauthorized
         }
         try await accounts.revoke(token, as: context)
         RequestIdentity.current.cookies.set(SessionCookie.value(token: "", maxAge: 0, secure: secureCookies))
@@ -33,36 +33,32 @@ extension APIHandler {
     }
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
-        guard let context = RequestIdentity.current.context else {
-            return .unauthorized(.init(body: .applicationProblemJson(Problem.unauthorized.schema)))
-        }
+        let context = try signedIn()
         return .ok(.init(body: .json(meSchema(context))))
     }
 
     func changePassword(_ input: Operations.ChangePassword.Input) async throws -> Operations.ChangePassword.Output {
         let identity = RequestIdentity.current
         guard let context = identity.context else {
-            return .unauthorized(.init(body: .applicationProblemJson(Problem.unauthorized.schema)))
+            throw Problem.unauthorized
         }
-        guard case .json(let change) = input.body else { return .badRequest(.init(body: .applicationProblemJson(Problem.invalid("需要 JSON 请求体").schema))) }
+        guard case .json(let change) = input.body else { throw Problem.jsonBodyRequired }
         do {
             try await accounts.changePassword(context, current: change.currentPassword, new: change.newPassword, keeping: identity.token)
             return .noContent(.init())
         } catch Accounts.Failure.invalidNewPassword(let why) {
-            return .badRequest(.init(body: .applicationProblemJson(Problem.invalid(why).schema)))
+            throw Problem.invalid(why)
         } catch Accounts.Failure.invalidCredentials {
-            return .badRequest(.init(body: .applicationProblemJson(Problem.invalid("当前密码不正确").schema)))
+            throw Problem.invalid("当前密码不正确")
         }
     }
 
     func createToken(_ input: Operations.CreateToken.Input) async throws -> Operations.CreateToken.Output {
-        guard let context = RequestIdentity.current.context else {
-            return .unauthorized(.init(body: .applicationProblemJson(Problem.unauthorized.schema)))
-        }
-        guard case .json(let request) = input.body else { return .badRequest(.init(body: .applicationProblemJson(Problem.invalid("需要 JSON 请求体").schema))) }
+        let context = try signedIn()
+        guard case .json(let request) = input.body else { throw Problem.jsonBodyRequired }
         let days = request.expiresInDays ?? 90
         guard (1...365).contains(days), !request.name.isEmpty, request.name.count <= 100 else {
-            return .badRequest(.init(body: .applicationProblemJson(Problem.invalid("name 应为1–100个字符，expiresInDays 应在1–365之间").schema)))
+            throw Problem.invalid("name 应为1–100个字符，expiresInDays 应在1–365之间")
         }
         let session = try await accounts.issueToken(for: context, name: request.name, lifetime: .seconds(days * 86_400),
                                                     clientAddress: RequestIdentity.current.clientAddress)

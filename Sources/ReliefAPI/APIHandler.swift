@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import OpenAPIRuntime
 import Postgres
@@ -40,5 +41,31 @@ struct APIHandler: APIProtocol {
         return readiness.status == .ready
             ? .ok(.init(body: .json(readiness)))
             : .serviceUnavailable(.init(body: .json(readiness)))
+    }
+}
+
+// MARK: Helpers shared by the operations
+
+extension APIHandler {
+    /// The signed-in user's context; 401 without one.
+    func signedIn() throws -> TenantContext {
+        guard let context = RequestIdentity.current.context else { throw Problem.unauthorized }
+        return context
+    }
+
+    /// An id in the path: one that is not a UUID names nothing, so 404 like an unknown one.
+    func pathID(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw Problem.notFound }
+        return id
+    }
+
+    /// An id in the body: malformed is a bad request that names the field.
+    func requiredID(_ text: String, field: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw Problem.invalid("\(field) 不是有效的编号：\(text)") }
+        return id
+    }
+
+    func optionalID(_ text: String?, field: String) throws -> UUID? {
+        try text.map { try requiredID($0, field: field) }
     }
 }

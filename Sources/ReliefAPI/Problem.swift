@@ -1,12 +1,37 @@
 import Foundation
 import Hummingbird
+import ReliefStore
 
 /// RFC 9457 problem details: a stable `type`, a Chinese `title`, the status and a detail.
-struct Problem: Sendable {
+///
+/// Handlers answer success themselves and throw a `Problem` (or a `StoreFailure`, which maps
+/// to one) for everything else; `ProblemMiddleware` writes it out. The contract still lists
+/// each operation's 4xx answers.
+struct Problem: Error, Sendable {
     let type: String
     let title: String
     let status: Int
     var detail: String?
+    /// Sent as `Retry-After` with 429 and 503.
+    var retryAfter: Int? = nil
+
+    init(type: String, title: String, status: Int, detail: String? = nil, retryAfter: Int? = nil) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.retryAfter = retryAfter
+    }
+
+    init(_ failure: StoreFailure) {
+        switch failure {
+        case .forbidden(let why): self = .forbidden(why)
+        case .notFound: self = .notFound
+        case .invalid(let why): self = .invalid(why)
+        case .conflict(let why): self = .conflict(why)
+        case .tooManyRequests(let seconds): self = .tooManyRequests(retryAfter: seconds)
+        }
+    }
 
     static let base = "https://relieflink.example/problems/"
 
@@ -21,6 +46,22 @@ struct Problem: Sendable {
     static func invalid(_ detail: String) -> Problem {
         Problem(type: base + "invalid-request", title: "请求内容有误", status: 400, detail: detail)
     }
+    static let jsonBodyRequired = invalid("需要 JSON 请求体")
+    static func forbidden(_ detail: String) -> Problem {
+        Problem(type: base + "forbidden", title: "无权进行此操作", status: 403, detail: detail)
+    }
+    static let notFound = Problem(type: base + "not-found", title: "未找到", status: 404, detail: "本县（市、区）没有该记录，或您无权查看。")
+    static func conflict(_ detail: String) -> Problem {
+        Problem(type: base + "conflict", title: "与当前状态或已有记录冲突", status: 409, detail: detail)
+    }
+    static func tooManyRequests(retryAfter: Int) -> Problem {
+        Problem(type: base + "too-many-requests", title: "请求过于频繁", status: 429, detail: "请于 \(retryAfter) 秒后再试。",
+                retryAfter: retryAfter)
+    }
+    static let payloadTooLarge = Problem(type: base + "payload-too-large", title: "请求内容过大", status: 413,
+                                         detail: "上传内容超过允许的大小。")
+    static let unsupportedMediaType = Problem(type: base + "unsupported-media-type", title: "文件类型不支持", status: 415,
+                                              detail: "只接受 PDF、JPEG 和 PNG 文件。")
     static let unavailable = Problem(type: base + "unavailable", title: "服务暂时不可用", status: 503,
                                      detail: "数据库暂时无法访问，请稍后再试。")
     static let internalError = Problem(type: base + "internal", title: "服务器内部错误", status: 500,

@@ -1,9 +1,11 @@
 import HTTPTypes
 import Logging
 import OpenAPIRuntime
+import ReliefStore
 
-/// Turns what the generated code cannot handle into problem+json: a body that is not valid
-/// JSON for the operation (400) and any unexpected error (500, logged, never with details).
+/// Turns what handlers throw into problem+json: a `Problem` or `StoreFailure` as it says, a
+/// body that is not valid JSON for the operation (400), and any unexpected error (500,
+/// logged, never with details).
 struct ProblemMiddleware: ServerMiddleware {
     let logger: Logger
 
@@ -13,6 +15,10 @@ struct ProblemMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         do {
             return try await next(request, body, metadata)
+        } catch let error as ServerError where error.underlyingError is Problem {
+            return Self.respond(error.underlyingError as! Problem)
+        } catch let error as ServerError where error.underlyingError is StoreFailure {
+            return Self.respond(Problem(error.underlyingError as! StoreFailure))
         } catch let error as ServerError where error.isRequestDecoding {
             return Self.respond(.invalid("请求体不是本接口所需的 JSON：\(error.causeDescription)"))
         } catch {
@@ -24,6 +30,7 @@ struct ProblemMiddleware: ServerMiddleware {
     static func respond(_ problem: Problem) -> (HTTPResponse, HTTPBody?) {
         var response = HTTPResponse(status: .init(code: problem.status))
         response.headerFields[.contentType] = "application/problem+json"
+        if let seconds = problem.retryAfter { response.headerFields[.retryAfter] = String(seconds) }
         let body = (try? JSONEncoder().encode(problem.schema)) ?? Data()
         return (response, HTTPBody(body))
     }

@@ -41,7 +41,7 @@ public struct AccessToken: Sendable, Equatable, CustomStringConvertible {
     /// What the database keeps.
     public var hash: Data { Data(SHA256.hash(data: Data(value.utf8))) }
 
-    var hashHex: String { hash.map { String(format: "%02x", $0) }.joined() }
+    var hashHex: String { hash.hexEncoded }
 
     /// Never the secret.
     public var description: String { "rl_\(Self.hex(countyID))_…" }

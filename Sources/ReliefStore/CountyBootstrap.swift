@@ -3,7 +3,7 @@ import Postgres
 import ReliefDomain
 
 /// Creates a county with its county-level org, its relief center and joint-meeting office,
-/// and its first center manager: what `relieflink admin create-user` does on day one.
+/// the departments and items of the default catalog (`DefaultCatalog`), and its first center manager: what `relieflink admin create-user` does on day one.
 ///
 /// Runs on an owner connection, but inside the new manager's own tenant context, so the
 /// row-level security policies admit the rows as they would the manager's own work.
@@ -79,6 +79,7 @@ public struct CountyBootstrap: Sendable {
             try await connection.execute("""
                 INSERT INTO role_grants (county_id, user_id, role) VALUES (\(countyID), \(userID), 'center_manager')
                 """)
+            try await Catalog.seedDefault(in: TenantTransaction(connection: connection, context: nil))
             return Result(countyID: countyID, userID: userID)
         }
     }

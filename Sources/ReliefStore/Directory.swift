@@ -13,12 +13,7 @@ public struct Directory: Sendable {
         self.store = store
     }
 
-    public enum Failure: Error, Equatable, Sendable {
-        case forbidden
-        case notFound
-        case invalid(String)
-        case conflict(String)
-    }
+    public typealias Failure = StoreFailure
 
     public struct Org: Sendable, Equatable {
         public let id: UUID
@@ -273,7 +268,7 @@ public struct Directory: Sendable {
     }
 
     private func requireManager(_ context: TenantContext) throws {
-        guard context.roles.contains(.centerManager) else { throw Failure.forbidden }
+        try context.require(anyOf: [.centerManager], "只有救助中心管理员可以修改配置。")
     }
 
     private static func org(_ row: (UUID, String, String, String, UUID?, String, Bool)) -> Org {

@@ -24,7 +24,7 @@ public struct Migration: Sendable, Equatable {
         self.version = version
         self.name = name
         self.sql = sql
-        checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        checksum = SHA256.hash(data: Data(sql.utf8)).hexEncoded
         isTransactional = !(sql.split(separator: "\n", maxSplits: 1).first?
             .trimmingCharacters(in: .whitespaces) == "-- relieflink:no-transaction")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import ReliefDomain
 
 /// The way into the database for requests and jobs. Every transaction first sets its
 /// tenant context, transaction-locally and with bound values, so row-level security sees who
@@ -31,6 +32,22 @@ public struct Store: Sendable {
                 ("app.roles", context.rolesLiteral),
             ],
             context: context, isolation: isolation, readOnly: readOnly, body)
+    }
+
+    /// A transaction of a citizen online or of the 12345 platform: no account, only the county
+    /// and the channel, which the policies admit to exactly their steps.
+    public func withChannel<T>(_ channel: IntakeChannel, countyID: UUID, _ body: (TenantTransaction) async throws -> T) async throws -> T {
+        try await transaction(
+            settings: [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)],
+            context: nil, body)
+    }
+
+    /// A transaction of an applicant reading what they filed, by its number and query code.
+    public func withLookup<T>(countyID: UUID, number: String, queryCode: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
+        try await transaction(
+            settings: [("app.county_id", countyID.uuidString), ("app.lookup_number", number),
+                       ("app.lookup_code_hash", QueryCodeHash.hex(of: queryCode))],
+            context: nil, readOnly: true, body)
     }
 
     /// A transaction of sign-in: the county is known, the user only by the name typed.

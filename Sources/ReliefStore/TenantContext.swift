@@ -24,3 +24,11 @@ public struct TenantContext: Sendable, Equatable {
         roles.map(\.rawValue).sorted().joined(separator: ",")
     }
 }
+
+extension TenantContext {
+    /// Refuses unless the user holds one of `roles`; `why` tells them who may. Repositories
+    /// check before they write, so the answer is a clear 403 rather than a policy's silence.
+    func require(anyOf roles: Set<Role>, _ why: String) throws {
+        guard !self.roles.isDisjoint(with: roles) else { throw StoreFailure.forbidden(why) }
+    }
+}

@@ -53,7 +53,7 @@ struct DirectoryEndpointTests {
             let (villageStatus, _) = try await send(client, .post, "/api/v1/orgs", token: token,
                 ["tier": "village", "divisionCode": "320281100201", "name": "某某社区", "parentId": townID])
             #expect(villageStatus == .created)
-            let (departmentStatus, department) = try await send(client, .post, "/api/v1/departments", token: token, ["name": "民政局"])
+            let (departmentStatus, department) = try await send(client, .post, "/api/v1/departments", token: token, ["name": "乡村振兴局"])
             #expect(departmentStatus == .created)
             let departmentID = try #require((department as? [String: Any])?["id"] as? String)
             let (userStatus, _) = try await send(client, .post, "/api/v1/users", token: token, [
@@ -125,8 +125,8 @@ struct DirectoryEndpointTests {
             let (_, users) = try await send(client, .get, "/api/v1/users", token: token)
             #expect((users as? [[String: Any]])?.count == 1)
             // A duplicate is a conflict.
-            _ = try await send(client, .post, "/api/v1/departments", token: token, ["name": "民政局"])
-            let (duplicate, _) = try await send(client, .post, "/api/v1/departments", token: token, ["name": "民政局"])
+            _ = try await send(client, .post, "/api/v1/departments", token: token, ["name": "乡村振兴局"])
+            let (duplicate, _) = try await send(client, .post, "/api/v1/departments", token: token, ["name": "乡村振兴局"])
             #expect(duplicate == .conflict)
         }
     }

@@ -151,8 +151,14 @@ struct AccountsTests {
         }
         // A second manager in the same county reuses its org and departments.
         _ = try await bootstrap.createManager(on: connection, countyCode: Self.countyCode, countyName: "江阴市", username: "second", displayName: "丙", password: Self.password)
-        let counts = try await connection.query("SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM departments), (SELECT count(*) FROM users)").first!
-        #expect(try counts.decode((Int, Int, Int).self) == (1, 2, 2))
+        let counts = try await connection.query("""
+            SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM departments), (SELECT count(*) FROM users),
+                   (SELECT count(*) FROM catalog_items), (SELECT count(*) FROM catalog_item_versions)
+            """).first!
+        // The relief center, the joint office and the default catalog's departments; one version per default item.
+        let departments = 2 + DefaultCatalog.departmentNames.count
+        #expect(try counts.decode((Int, Int, Int, Int, Int).self)
+                == (1, departments, 2, DefaultCatalog.entries.count, DefaultCatalog.entries.count))
         await connection.close()
     }
 }

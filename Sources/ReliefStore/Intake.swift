@@ -1,0 +1,207 @@
+import Foundation
+import Postgres
+import ReliefDomain
+
+/// How applications arrive (§5.1): registered by staff at a window, filed by citizens online,
+/// or pushed by the 12345 platform. Each creates a case in `submitted` with the opening event
+/// on its timeline and answers a receipt with the case number and the applicant's query code.
+public struct Intake: Sendable {
+    public let store: Store
+    public let cipher: PersonalDataCipher
+
+    public init(store: Store, cipher: PersonalDataCipher) {
+        self.store = store
+        self.cipher = cipher
+    }
+
+    /// Where the applicant lives: their village (or township), which decides who below the
+    /// county sees the case.
+    public enum Place: Sendable, Equatable {
+        case org(UUID)
+        /// A 12-digit division code, as citizens and the 12345 platform know it.
+        case divisionCode(String)
+    }
+
+    public enum Item: Sendable, Equatable {
+        case id(UUID)
+        case code(String)
+    }
+
+    public struct Application: Sendable {
+        public var applicant: Applicant
+        public var item: Item
+        public var place: Place
+        public var description: String
+        /// Set for the green channel (§6.3.5): elderly, disabled, pregnant, minors, emergency.
+        public var greenChannelReason: String?
+
+        public init(applicant: Applicant, item: Item, place: Place, description: String, greenChannelReason: String? = nil) {
+            self.applicant = applicant
+            self.item = item
+            self.place = place
+            self.description = description
+            self.greenChannelReason = greenChannelReason
+        }
+    }
+
+    public struct Receipt: Sendable, Equatable {
+        public let caseID: UUID
+        public let caseNumber: String
+        /// What the applicant keeps to follow the case; nil only for a repeated online form.
+        public let queryCode: String?
+        public let itemName: String
+        public let submittedAt: Date
+        /// An open case of the same applicant for the same item: flagged for the agent, not merged.
+        public let possibleDuplicateOf: UUID?
+        /// False when a repeated 12345 push found the case its order made before.
+        public let created: Bool
+    }
+
+    // MARK: The three channels
+
+    /// Registration by staff at a county, township or village window (§5.1.1).
+    public func register(_ context: TenantContext, windowID: UUID, application: Application) async throws -> Receipt {
+        try context.require(anyOf: [.centerManager, .centerAgent, .townshipAgent, .villageAgent],
+                            "只有救助中心和乡镇（街道）、村（社区）经办人员可以在窗口登记申请。")
+        try validate(application)
+        return try await store.withTenant(context) { transaction in
+            guard let window = try await ServiceWindows.window(in: transaction, id: windowID), window.active else {
+                throw StoreFailure.invalid("受理窗口不存在或已停用")
+            }
+            // Township and village staff register at their own service center's windows.
+            if context.roles.isDisjoint(with: [.centerManager, .centerAgent]) {
+                guard try await transaction.query("""
+                    SELECT 1 FROM orgs WHERE id = \(window.orgID) AND path <@ \(context.orgPath)::ltree
+                    """).count == 1 else { throw StoreFailure.invalid("只能在本机构的窗口登记申请") }
+            }
+            let receipt = try await file(in: transaction, countyID: context.countyID, channel: .window, windowID: windowID,
+                                         application: application, queryCode: QueryCode.generate(), hotlineOrder: nil,
+                                         actor: (context.userID, nil))
+            try await transaction.audit("case_registered", objectType: "case", objectID: receipt.caseID.uuidString.lowercased(),
+                                        detail: ["case_number": receipt.caseNumber, "window_id": windowID.uuidString.lowercased()])
+            return receipt
+        }
+    }
+
+    /// An application filed by the citizen online (§5.1.2), without an account.
+    public func applyOnline(countyID: UUID, application: Application) async throws -> Receipt {
+        try validate(application)
+        return try await store.withChannel(.online, countyID: countyID) { transaction in
+            try await file(in: transaction, countyID: countyID, channel: .online, windowID: nil, application: application,
+                           queryCode: QueryCode.generate(), hotlineOrder: nil, actor: (nil, IntakeChannel.online.title))
+        }
+    }
+
+    /// An order pushed by the 12345 platform (§5.1.3), whose signature the caller has checked.
+    /// Idempotent on the order number: a repeated push answers the same case and the same
+    /// query code (derived from the order, so it can be answered again) and creates nothing.
+    public func receiveHotlineOrder(countyID: UUID, orderNumber: String, application: Application) async throws -> Receipt {
+        let orderNumber = orderNumber.trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(orderNumber.count), orderNumber.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw StoreFailure.invalid("工单编号应为1–64位字母、数字、连字符或下划线")
+        }
+        try validate(application)
+        let queryCode = hotlineQueryCode(countyID: countyID, orderNumber: orderNumber)
+        for attempt in 0..<2 {
+            do {
+                return try await store.withChannel(.hotline, countyID: countyID) { transaction in
+                    if let existing = try await existingOrder(in: transaction, orderNumber: orderNumber, queryCode: queryCode) {
+                        return existing
+                    }
+                    return try await file(in: transaction, countyID: countyID, channel: .hotline, windowID: nil,
+                                          application: application, queryCode: queryCode, hotlineOrder: orderNumber,
+                                          actor: (nil, IntakeChannel.hotline.title))
+                }
+            } catch let error as PostgresServerError where error.code == .uniqueViolation && attempt == 0 {
+                // A concurrent push of the same order won; the next attempt finds its case.
+                continue
+            }
+        }
+        throw StoreFailure.conflict("同一工单正在被重复推送，请稍后重试")
+    }
+
+    // MARK: Filing
+
+    private func validate(_ application: Application) throws {
+        let description = application.description.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...2000).contains(description.count) else { throw StoreFailure.invalid("申请事由应为1–2000个字符") }
+        if let reason = application.greenChannelReason {
+            let count = reason.trimmingCharacters(in: .whitespacesAndNewlines).count
+            guard (1...500).contains(count) else { throw StoreFailure.invalid("绿色通道原因应为1–500个字符") }
+        }
+        if case .divisionCode(let code) = application.place, !(code.count == 12 && code.allSatisfy({ $0.isASCII && $0.isNumber })) {
+            throw StoreFailure.invalid("所在村（社区）应为12位行政区划代码")
+        }
+    }
+
+    private func file(
+        in transaction: TenantTransaction, countyID: UUID, channel: IntakeChannel, windowID: UUID?,
+        application: Application, queryCode: String, hotlineOrder: String?, actor: (userID: UUID?, label: String?)
+    ) async throws -> Receipt {
+        let item: Catalog.Item? = switch application.item {
+        case .id(let id): try await Catalog.item(in: transaction, id: id, version: nil)
+        case .code(let code): try await Catalog.item(in: transaction, code: code)
+        }
+        guard let item, item.retiredAt == nil else { throw StoreFailure.invalid("申请事项不存在或已停止受理") }
+        let place: PostgresQuery = switch application.place {
+        case .org(let id): "id = \(id)"
+        case .divisionCode(let code): "division_code = \(code)"
+        }
+        guard let orgID = try await transaction.query("""
+            SELECT id FROM orgs WHERE \(place) AND tier <> 'county' AND active
+            """).scalar(UUID.self) else {
+            throw StoreFailure.invalid("所在村（社区）或乡镇（街道）不存在")
+        }
+        let applicant = application.applicant
+        let caseID = UUID()
+        let lookup = cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")
+        let duplicate = try await transaction.query("SELECT open_case_of_applicant(\(lookup), \(item.id), \(caseID))").scalar(UUID.self)
+        guard let (caseNumber, submittedAt) = try await transaction.query("SELECT next_case_number(), now()")
+            .decode((String?, Date).self).first, let caseNumber else { throw StoreFailure.notFound }
+        let birth = applicant.idNumber.birthDate
+        let seal = { (value: String, field: String) in try cipher.seal(value, countyID: countyID, field: "applicant." + field) }
+        let green = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let title = "\(item.content.name)（\(Masking.name(applicant.name))）"
+        try await transaction.execute("""
+            INSERT INTO cases (county_id, id, org_id, org_path, title, created_by, case_number, status, channel, window_id,
+                               item_id, item_version, description, green_channel, green_channel_reason,
+                               applicant_name, applicant_id_number, applicant_phone, applicant_address,
+                               applicant_name_masked, applicant_id_masked, applicant_phone_masked, applicant_lookup,
+                               applicant_birth_date, query_code_hash, hotline_order_number, possible_duplicate_of)
+            VALUES (\(countyID), \(caseID), \(orgID), '', \(title), \(actor.userID), \(caseNumber), 'submitted',
+                    \(channel.rawValue)::intake_channel, \(windowID), \(item.id), \(Int32(item.version)),
+                    \(application.description.trimmingCharacters(in: .whitespacesAndNewlines)), \(green != nil), \(green),
+                    \(try seal(applicant.name, "name")), \(try seal(applicant.idNumber.value, "id_number")),
+                    \(try seal(applicant.phone, "phone")), \(try applicant.address.map { try seal($0, "address") }),
+                    \(Masking.name(applicant.name)), \(applicant.idNumber.masked), \(Masking.phone(applicant.phone)), \(lookup),
+                    make_date(\(Int32(birth.year)), \(Int32(birth.month)), \(Int32(birth.day))),
+                    \(QueryCodeHash.digest(of: queryCode)), \(hotlineOrder), \(duplicate))
+            """)
+        try await CaseTimeline.append(
+            in: transaction, caseID: caseID, action: "submitted", from: nil, to: .submitted,
+            actor: .init(userID: actor.userID, label: actor.label),
+            reason: nil, visibleToApplicant: true,
+            detail: ["channel": channel.rawValue, "green_channel": green == nil ? "false" : "true"]
+                .merging(duplicate.map { ["possible_duplicate_of": $0.uuidString.lowercased()] } ?? [:]) { $1 })
+        return Receipt(caseID: caseID, caseNumber: caseNumber, queryCode: queryCode, itemName: item.content.name,
+                       submittedAt: submittedAt, possibleDuplicateOf: duplicate, created: true)
+    }
+
+    private func existingOrder(in transaction: TenantTransaction, orderNumber: String, queryCode: String) async throws -> Receipt? {
+        try await transaction.query("""
+            SELECT c.id, c.case_number, v.name, c.created_at, c.possible_duplicate_of
+            FROM cases c JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version
+            WHERE c.hotline_order_number = \(orderNumber)
+            """).decode((UUID, String, String, Date, UUID?).self).first.map {
+            Receipt(caseID: $0.0, caseNumber: $0.1, queryCode: queryCode, itemName: $0.2, submittedAt: $0.3,
+                    possibleDuplicateOf: $0.4, created: false)
+        }
+    }
+
+    /// The query code of a 12345 order: a keyed hash of county and order number in the query
+    /// code alphabet, so every answer for the order carries the same code.
+    private func hotlineQueryCode(countyID: UUID, orderNumber: String) -> String {
+        let digest = cipher.lookupHash(orderNumber, countyID: countyID, field: "hotline.query_code")
+        return String(digest.prefix(QueryCode.length).map { QueryCode.alphabet[Int($0) % QueryCode.alphabet.count] })
+    }
+}
