@@ -8,10 +8,16 @@ import ReliefStore
 struct APIHandler: APIProtocol {
     let pool: ConnectionPool
     let accounts: Accounts
+    /// Seals and opens applicants' personal data.
+    let cipher: PersonalDataCipher
+    /// Shares out what citizens may call without an account.
+    let publicLimiter: ClientRateLimiter
     /// Marks the session cookie Secure (HTTPS only); off for the plain-HTTP demo.
     let secureCookies: Bool
     let migrations: [Migration]
     let logger: Logger
+
+    var store: Store { accounts.store }
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: .ok))))

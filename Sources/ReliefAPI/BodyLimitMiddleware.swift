@@ -1,12 +1,16 @@
 import Hummingbird
 
-/// Refuses a JSON request body larger than `limit` with 413 problem+json, before anything
-/// reads it. (Material uploads, with their own 20 MB limit, come with the intake issue.)
+/// Refuses a request body larger than allowed with 413 problem+json, before anything reads
+/// it: `limit` for JSON, `uploadLimit` for material uploads (`POST …/materials`), whose
+/// bytes go to the store as they are.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
+    let uploadLimit: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var request = request
+        let isUpload = request.method == .post && request.uri.path.hasSuffix("/materials")
+        let limit = isUpload ? uploadLimit : self.limit
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             return Self.tooLarge(limit).response
         }
@@ -19,7 +23,7 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func tooLarge(_ limit: Int) -> Problem {
-        Problem(type: Problem.base + "payload-too-large", title: "请求内容过大", status: 413,
-                detail: "请求体不能超过 \(limit / 1024) KB。")
+        Problem(type: Problem.payloadTooLarge.type, title: Problem.payloadTooLarge.title, status: 413,
+                detail: limit >= 1024 * 1024 ? "文件不能超过 \(limit / 1024 / 1024) MB。" : "请求体不能超过 \(limit / 1024) KB。")
     }
 }

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import OpenAPIHummingbird
 import Postgres
+import ReliefDomain
 import ReliefStore
 
 /// The HTTP side of `relieflink serve`: the OpenAPI operations plus `GET /openapi.yaml`.
@@ -11,11 +12,15 @@ public enum HTTPServer {
         public var port: Int
         /// Send the session cookie only over HTTPS; set when serving behind TLS.
         public var secureCookies: Bool
+        /// Requests per minute per client address for what citizens call without an account
+        /// (online applications, feedback); 0 turns the limit off.
+        public var publicRequestsPerMinute: Int
 
-        public init(hostname: String = "127.0.0.1", port: Int = 8080, secureCookies: Bool = false) {
+        public init(hostname: String = "127.0.0.1", port: Int = 8080, secureCookies: Bool = false, publicRequestsPerMinute: Int = 30) {
             self.hostname = hostname
             self.port = port
             self.secureCookies = secureCookies
+            self.publicRequestsPerMinute = publicRequestsPerMinute
         }
     }
 
@@ -23,20 +28,26 @@ public enum HTTPServer {
     public static let maximumJSONBody = 256 * 1024
 
     /// The router with every route; tests drive it without a socket.
-    public static func router(pool: ConnectionPool, logger: Logger, secureCookies: Bool = false) throws -> Router<BasicRequestContext> {
+    public static func router(
+        pool: ConnectionPool, cipher: PersonalDataCipher, logger: Logger, secureCookies: Bool = false,
+        publicRequestsPerMinute: Int = 30
+    ) throws -> Router<BasicRequestContext> {
         let router = Router()
-        let accounts = Accounts(store: Store(pool: pool))
+        let store = Store(pool: pool)
+        let accounts = Accounts(store: store)
         router.add(middleware: LogRequestsMiddleware(.debug))
-        router.add(middleware: BodyLimitMiddleware(limit: maximumJSONBody))
+        router.add(middleware: BodyLimitMiddleware(limit: maximumJSONBody, uploadLimit: MaterialFile.maximumBytes))
         router.add(middleware: AuthenticationMiddleware(accounts: accounts))
+        router.add(middleware: HotlineSignatureMiddleware(integration: HotlineIntegration(store: store, cipher: cipher)))
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "application/yaml; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
         }
-        let handler = APIHandler(pool: pool, accounts: accounts, secureCookies: secureCookies,
-                                 migrations: try Migration.bundled(), logger: logger)
+        let handler = APIHandler(pool: pool, accounts: accounts, cipher: cipher,
+                                 publicLimiter: ClientRateLimiter(perMinute: publicRequestsPerMinute, burst: max(1, publicRequestsPerMinute / 3)),
+                                 secureCookies: secureCookies, migrations: try Migration.bundled(), logger: logger)
         try handler.registerHandlers(on: router, middlewares: [ProblemMiddleware(logger: logger)])
         return router
     }
@@ -44,10 +55,12 @@ public enum HTTPServer {
     public static func application(
         configuration: Configuration,
         pool: ConnectionPool,
+        cipher: PersonalDataCipher,
         logger: Logger
     ) throws -> some ApplicationProtocol {
         Application(
-            router: try router(pool: pool, logger: logger, secureCookies: configuration.secureCookies),
+            router: try router(pool: pool, cipher: cipher, logger: logger, secureCookies: configuration.secureCookies,
+                               publicRequestsPerMinute: configuration.publicRequestsPerMinute),
             configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "ReliefLink"),
             logger: logger)
     }

@@ -62,6 +62,8 @@ struct Problem: Error, Sendable {
                                          detail: "上传内容超过允许的大小。")
     static let unsupportedMediaType = Problem(type: base + "unsupported-media-type", title: "文件类型不支持", status: 415,
                                               detail: "只接受 PDF、JPEG 和 PNG 文件。")
+    static let invalidSignature = Problem(type: base + "invalid-signature", title: "签名无效", status: 401,
+                                          detail: "请求签名不正确、时间戳超出5分钟或本县未配置12345对接。")
     static let unavailable = Problem(type: base + "unavailable", title: "服务暂时不可用", status: 503,
                                      detail: "数据库暂时无法访问，请稍后再试。")
     static let internalError = Problem(type: base + "internal", title: "服务器内部错误", status: 500,

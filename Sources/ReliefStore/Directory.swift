@@ -52,6 +52,27 @@ public struct Directory: Sendable {
         }
     }
 
+    /// A place a citizen may name as where they live: an active township or village.
+    public struct Place: Sendable, Equatable {
+        public let divisionCode: String
+        public let name: String
+        public let tier: OrgTier
+        public let parentDivisionCode: String?
+    }
+
+    /// The county's active townships and villages, for citizens applying online.
+    public func places(countyID: UUID) async throws -> [Place] {
+        try await store.withChannel(.online, countyID: countyID) { transaction in
+            try await transaction.query("""
+                SELECT o.division_code, o.name, o.tier::text, p.division_code
+                FROM orgs o LEFT JOIN orgs p ON p.county_id = o.county_id AND p.id = o.parent_id
+                WHERE o.tier <> 'county' AND o.active ORDER BY o.path
+                """).decode((String, String, String, String?).self).map {
+                Place(divisionCode: $0.0, name: $0.1, tier: OrgTier(rawValue: $0.2) ?? .village, parentDivisionCode: $0.3)
+            }
+        }
+    }
+
     /// Adds a township under the county, or a village under a township (§3.1's three tiers).
     public func createOrg(_ context: TenantContext, tier: OrgTier, divisionCode: String, name: String, parentID: UUID) async throws -> Org {
         try requireManager(context)

@@ -63,6 +63,13 @@ public struct PersonalDataCipher: Sendable {
         try self.init(keys: keys, currentKeyID: last, lookupKey: SymmetricKey(data: lookup))
     }
 
+    /// Fresh random keys that live as long as the process: for the demo's throw-away database
+    /// and for tests, never for data that must outlive the process.
+    public static func ephemeral() -> PersonalDataCipher {
+        try! PersonalDataCipher(keys: ["ephemeral": SymmetricKey(size: .bits256)], currentKeyID: "ephemeral",
+                                lookupKey: SymmetricKey(size: .bits256))
+    }
+
     /// `version | key id length | key id | nonce | ciphertext | tag`
     public func seal(_ plaintext: String, countyID: UUID, field: String) throws -> Data {
         let sealed = try AES.GCM.seal(Data(plaintext.utf8), using: keys[currentKeyID]!,

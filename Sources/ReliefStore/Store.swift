@@ -34,6 +34,13 @@ public struct Store: Sendable {
             context: context, isolation: isolation, readOnly: readOnly, body)
     }
 
+    /// A county served here, by its division code (the county directory is public).
+    public func county(code: String) async throws -> (id: UUID, name: String)? {
+        try await pool.query("""
+            SELECT county_id, name FROM public_county(\(code))
+            """).decode((UUID, String).self).first.map { (id: $0.0, name: $0.1) }
+    }
+
     /// A transaction of a citizen online or of the 12345 platform: no account, only the county
     /// and the channel, which the policies admit to exactly their steps.
     public func withChannel<T>(_ channel: IntakeChannel, countyID: UUID, _ body: (TenantTransaction) async throws -> T) async throws -> T {

@@ -50,6 +50,9 @@ struct DemoCommand: AsyncParsableCommand {
     /// Migrates as the owner, bootstraps a demo county and its manager, then serves through
     /// the application role, as production does.
     private func serve(url: String, appURL: String, cluster: LocalPostgresCluster?, logger: Logger) async throws {
+        // The private database goes with the demo, so keys that go with it too are enough;
+        // a configured database gets the configured keys.
+        let cipher = cluster == nil ? try personalDataCipher() : PersonalDataCipher.ephemeral()
         let owner = try await PostgresConnection.connect(database.connection(url), logger: logger)
         try await Migrator(logger: logger).migrate(owner)
         if cluster != nil {
@@ -74,9 +77,7 @@ struct DemoCommand: AsyncParsableCommand {
         await owner.close()
 
         let pool = ConnectionPool(database.pool(appURL), logger: logger)
-        let app = try HTTPServer.application(
-            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort, secureCookies: http.resolvedSecureCookies),
-            pool: pool, logger: logger)
+        let app = try HTTPServer.application(configuration: http.serverConfiguration, pool: pool, cipher: cipher, logger: logger)
         let runner = JobRunnerService(pool: pool, logger: logger)
         // Written unbuffered, so the banner shows at once also through a pipe.
         FileHandle.standardOutput.write(Data("""

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
+import ReliefAPI
+import ReliefStore
 
 /// Reads an option given on the command line, else its environment variable, else a default.
 func resolve<Value>(_ flag: Value?, _ variable: String, _ convert: (String) -> Value?) -> Value? {
@@ -56,6 +58,16 @@ struct HTTPOptions: ParsableArguments {
 
     var resolvedSecureCookies: Bool { secureCookies || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["RELIEFLINK_SECURE_COOKIES"]?.lowercased() ?? "") }
 
+    @Option(name: .customLong("public-rate-limit"), help: "Requests a minute per client address for online applications and feedback; 0 for no limit (env: RELIEFLINK_PUBLIC_RATE_LIMIT; default 30).")
+    var publicRateLimit: Int?
+
+    var resolvedPublicRateLimit: Int { resolve(publicRateLimit, "RELIEFLINK_PUBLIC_RATE_LIMIT") { Int($0) } ?? 30 }
+
+    var serverConfiguration: HTTPServer.Configuration {
+        .init(hostname: resolvedHostname, port: resolvedPort, secureCookies: resolvedSecureCookies,
+              publicRequestsPerMinute: resolvedPublicRateLimit)
+    }
+
     var resolvedHostname: String { resolve(hostname, "RELIEFLINK_HOST") { $0 } ?? "127.0.0.1" }
     var resolvedPort: Int { resolve(port, "RELIEFLINK_PORT") { Int($0) } ?? 8080 }
 }
@@ -79,5 +91,18 @@ struct LoggingOptions: ParsableArguments {
         }
         LoggingSetup.bootstrap(level: logLevel, format: logFormat)
         return Logger(label: label)
+    }
+}
+
+/// The personal-data keys (RELIEFLINK_DATA_KEYS, RELIEFLINK_LOOKUP_KEY), or a usage error
+/// saying how to make them.
+func personalDataCipher() throws -> PersonalDataCipher {
+    do {
+        return try PersonalDataCipher(environment: ProcessInfo.processInfo.environment)
+    } catch {
+        throw ValidationError("""
+            \(error). Set RELIEFLINK_DATA_KEYS=key1:$(openssl rand -base64 32) and \
+            RELIEFLINK_LOOKUP_KEY=$(openssl rand -base64 32), and keep them safe: sealed data cannot be read without them.
+            """)
     }
 }

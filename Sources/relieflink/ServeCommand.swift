@@ -15,10 +15,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.serve")
+        let cipher = try personalDataCipher()
         let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
-        let app = try HTTPServer.application(
-            configuration: .init(hostname: http.resolvedHostname, port: http.resolvedPort, secureCookies: http.resolvedSecureCookies),
-            pool: pool, logger: logger)
+        let app = try HTTPServer.application(configuration: http.serverConfiguration, pool: pool, cipher: cipher, logger: logger)
         do {
             try await app.runService()
         } catch {

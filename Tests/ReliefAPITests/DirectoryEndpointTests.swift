@@ -16,7 +16,7 @@ struct DirectoryEndpointTests {
 
     private func withTwoCounties(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let pool = try await TestCounties.make([("320281000000", "江阴市"), ("320282000000", "宜兴市")], password: Self.password).pool
-        let app = Application(router: try HTTPServer.router(pool: pool, logger: Logger(label: "test")))
+        let app = Application(router: try HTTPServer.router(pool: pool, cipher: .ephemeral(), logger: Logger(label: "test")))
         try await app.test(.router, body)
         await pool.close()
     }

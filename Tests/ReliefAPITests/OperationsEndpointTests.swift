@@ -15,7 +15,7 @@ struct OperationsEndpointTests {
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let pool = ConnectionPool(.init(connection: database, maximumConnections: 2, acquireTimeout: .seconds(3)))
-        let app = Application(router: try HTTPServer.router(pool: pool, logger: Logger(label: "test")))
+        let app = Application(router: try HTTPServer.router(pool: pool, cipher: .ephemeral(), logger: Logger(label: "test")))
         try await app.test(.router, body)
         await pool.close()
     }

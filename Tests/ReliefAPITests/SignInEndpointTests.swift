@@ -15,7 +15,7 @@ struct SignInEndpointTests {
 
     private func withCounty(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let pool = try await TestCounties.make(password: Self.password).pool
-        let app = Application(router: try HTTPServer.router(pool: pool, logger: Logger(label: "test")))
+        let app = Application(router: try HTTPServer.router(pool: pool, cipher: .ephemeral(), logger: Logger(label: "test")))
         try await app.test(.router, body)
         await pool.close()
     }

@@ -63,6 +63,13 @@ $$ SELECT division_code FROM counties WHERE county_id = app_county_id() $$;
 REVOKE ALL ON FUNCTION county_division_code() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION county_division_code() TO relieflink_app;
 
+-- A county by its code, with its name: what the public pages and channels start from.
+CREATE FUNCTION public_county(code text) RETURNS TABLE (county_id uuid, name text) LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS
+$$ SELECT county_id, name FROM counties WHERE division_code = code $$;
+REVOKE ALL ON FUNCTION public_county(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public_county(text) TO relieflink_app;
+
 -- Case numbers: county code, Shanghai date, a sequence number; unique per county. One
 -- sequence, not a counter row per county and day, so concurrent intakes never queue on a lock.
 CREATE SEQUENCE case_number_seq;
