@@ -22,7 +22,10 @@ struct ProblemMiddleware: ServerMiddleware {
         } catch let error as ServerError where error.isRequestDecoding {
             return Self.respond(.invalid("请求体不是本接口所需的 JSON：\(error.causeDescription)"))
         } catch {
-            logger.error("request failed", metadata: ["operation": "\(operationID)", "error": "\(error)"])
+            // The underlying error only: a ServerError's description repeats the request's
+            // headers, bearer token included, which must never reach a log.
+            let cause = (error as? ServerError).map { "\($0.underlyingError)" } ?? "\(error)"
+            logger.error("request failed", metadata: ["operation": "\(operationID)", "error": "\(cause)"])
             return Self.respond(.internalError)
         }
     }

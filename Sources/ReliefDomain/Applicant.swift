@@ -20,7 +20,9 @@ public struct Applicant: Sendable, Equatable {
 
     public init(name: String, idNumber: String, phone: String, address: String?, today: (year: Int, month: Int, day: Int)? = nil) throws(InvalidInput) {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...50).contains(name.count), !name.contains(where: { $0.isNumber || $0.isNewline }) else {
+        // Digits are refused, but not Chinese numerals: 张三 and 王五 are names.
+        let hasDigit = name.unicodeScalars.contains { $0.properties.generalCategory == .decimalNumber }
+        guard (1...50).contains(name.count), !hasDigit, !name.contains(where: { $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
             throw InvalidInput("申请人姓名应为1–50个字符，且不含数字")
         }
         do {
@@ -42,11 +44,5 @@ public struct Applicant: Sendable, Equatable {
         guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), text.first != "-", text.last != "-" else { return false }
         if digits.count == 11, digits.first == "1" { return true }
         return text.first == "0" && (10...12).contains(digits.count)
-    }
-
-    /// Whether the applicant is under 18 on `date`: minors are never named in public notices.
-    public func isMinor(on date: (year: Int, month: Int, day: Int)) -> Bool {
-        let birth = idNumber.birthDate
-        return (birth.year + 18, birth.month, birth.day) > date
     }
 }

@@ -72,6 +72,13 @@ public struct ResidentIDNumber: Hashable, Sendable, CustomStringConvertible {
         return (date.year, date.month, date.day) < eighteenth
     }
 
+    /// The check character for the first 17 characters (digits), e.g. to make numbers for a demo.
+    public static func checkCharacter(forFirst17 digits: String) -> Character? {
+        let values = digits.compactMap { $0.isASCII ? $0.wholeNumberValue : nil }
+        guard values.count == 17, digits.count == 17 else { return nil }
+        return checkCharacters[zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 } % 11]
+    }
+
     private static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -20,6 +20,7 @@ public enum CaseTimeline {
         public let id: Int64
         public let at: Date
         public let actorUserID: UUID?
+        /// The user's name, or the channel's (网上申请, 12345热线) when no user acted.
         public let actorName: String?
         public let actorOrgName: String?
         public let action: String
@@ -48,7 +49,7 @@ public enum CaseTimeline {
     /// The case's events in order, as whoever may read the case sees them.
     static func events(in transaction: TenantTransaction, caseID: UUID, applicantOnly: Bool = false) async throws -> [Event] {
         try await transaction.query("""
-            SELECT e.id, e.at, e.actor_user_id, u.display_name, o.name, e.action, e.from_status::text, e.to_status::text, e.reason,
+            SELECT e.id, e.at, e.actor_user_id, coalesce(u.display_name, e.actor_label), o.name, e.action, e.from_status::text, e.to_status::text, e.reason,
                    e.visible_to_applicant, e.detail
             FROM case_events e
             LEFT JOIN users u ON u.county_id = e.county_id AND u.id = e.actor_user_id

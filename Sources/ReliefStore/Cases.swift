@@ -73,9 +73,10 @@ public struct Cases: Sendable {
         }
         return try await store.withTenant(context, readOnly: !reveal) { transaction in
             guard let row = try await transaction.query("""
-                \(Self.selectSummary), c.item_version, c.window_id, c.description, c.green_channel_reason, c.hotline_order_number,
-                  c.applicant_name, c.applicant_id_number, c.applicant_phone, c.applicant_address,
-                  c.applicant_id_masked, c.applicant_phone_masked
+                SELECT \(Self.summaryColumns), c.item_version, c.window_id, c.description, c.green_channel_reason,
+                       c.hotline_order_number, c.applicant_name, c.applicant_id_number, c.applicant_phone, c.applicant_address,
+                       c.applicant_id_masked, c.applicant_phone_masked
+                \(Self.summarySource)
                 WHERE c.id = \(id) AND c.case_number IS NOT NULL
                 """).first else { throw StoreFailure.notFound }
             let summary = try Self.summary(row)
@@ -106,9 +107,14 @@ public struct Cases: Sendable {
         }
     }
 
-    private static let selectSummary: PostgresQuery = """
-        SELECT c.id, c.case_number, c.status::text AS status, c.channel::text AS channel, c.item_id, v.name AS item_name, c.title,
-               c.org_id, o.name AS org_name, c.applicant_name_masked, c.green_channel, c.possible_duplicate_of, c.created_at
+    private static let selectSummary: PostgresQuery = "SELECT \(summaryColumns) \(summarySource)"
+
+    private static let summaryColumns: PostgresQuery = """
+        c.id, c.case_number, c.status::text AS status, c.channel::text AS channel, c.item_id, v.name AS item_name, c.title,
+        c.org_id, o.name AS org_name, c.applicant_name_masked, c.green_channel, c.possible_duplicate_of, c.created_at
+        """
+
+    private static let summarySource: PostgresQuery = """
         FROM cases c
         JOIN orgs o ON o.county_id = c.county_id AND o.id = c.org_id
         LEFT JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version

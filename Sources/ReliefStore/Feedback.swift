@@ -85,7 +85,7 @@ public struct Feedback: Sendable {
             var caseID: UUID?
             if let number = submission.caseNumber?.trimmingCharacters(in: .whitespaces).nilIfEmpty {
                 // The channel cannot read cases; this answers only whether the number exists.
-                caseID = try await transaction.query("SELECT case_id_by_number(\(number))").scalar(UUID.self)
+                caseID = try await transaction.query("SELECT case_id_by_number(\(number))").scalar(UUID?.self) ?? nil
                 guard caseID != nil else { throw StoreFailure.invalid("没有编号为 \(number) 的申请") }
             }
             let id = UUID()

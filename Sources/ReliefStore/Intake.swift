@@ -155,7 +155,7 @@ public struct Intake: Sendable {
         let applicant = application.applicant
         let caseID = UUID()
         let lookup = cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")
-        let duplicate = try await transaction.query("SELECT open_case_of_applicant(\(lookup), \(item.id), \(caseID))").scalar(UUID.self)
+        let duplicate = try await transaction.query("SELECT open_case_of_applicant(\(lookup), \(item.id), \(caseID))").scalar(UUID?.self) ?? nil
         guard let (caseNumber, submittedAt) = try await transaction.query("SELECT next_case_number(), now()")
             .decode((String?, Date).self).first, let caseNumber else { throw StoreFailure.notFound }
         let birth = applicant.idNumber.birthDate

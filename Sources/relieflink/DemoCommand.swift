@@ -5,6 +5,7 @@ import LocalPostgres
 import Logging
 import Postgres
 import ReliefAPI
+import ReliefDomain
 import ReliefStore
 import ServiceLifecycle
 
@@ -21,6 +22,9 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var http: HTTPOptions
     @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .customLong("applications"), help: "How many applications to seed the demo county with (default 300).")
+    var applications = 300
 
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.demo")
@@ -65,18 +69,27 @@ struct DemoCommand: AsyncParsableCommand {
                 """)
         }
         let password = "Demo-" + String(UInt32.random(in: 100_000_000...999_999_999))
-        let signIn: String
+        var signIn: String
+        var freshCounty = false
         do {
             _ = try await CountyBootstrap().createManager(
-                on: owner, countyCode: "320281000000", countyName: "江阴市（演示）", username: "manager",
+                on: owner, countyCode: DemoCounty.countyCode, countyName: "江阴市（演示）", username: "manager",
                 displayName: "演示管理员", password: password)
-            signIn = "county 320281000000, username manager, password \(password)"
+            signIn = "county \(DemoCounty.countyCode), password \(password) for every user:\n"
+                + "                manager (\(Role.centerManager.title))\n"
+                + DemoCounty.users.map { "                \($0.username) (\($0.role.title))" }.joined(separator: "\n")
+            freshCounty = true
         } catch CountyBootstrap.Failure.usernameTaken {
-            signIn = "county 320281000000, username manager (created by an earlier demo)"
+            signIn = "county \(DemoCounty.countyCode), username manager (created by an earlier demo)"
         }
         await owner.close()
 
         let pool = ConnectionPool(database.pool(appURL), logger: logger)
+        if freshCounty {
+            FileHandle.standardOutput.write(Data("Seeding the demo county (townships, villages, users, windows, applications)…\n".utf8))
+            try await DemoCounty(store: Store(pool: pool), cipher: cipher, logger: logger)
+                .seed(managerPassword: password, password: password, applications: applications)
+        }
         let app = try HTTPServer.application(configuration: http.serverConfiguration, pool: pool, cipher: cipher, logger: logger)
         let runner = JobRunnerService(pool: pool, logger: logger)
         // Written unbuffered, so the banner shows at once also through a pipe.
@@ -85,6 +98,7 @@ struct DemoCommand: AsyncParsableCommand {
             ReliefLink 社会救助联动平台 — demo
               API:        http://\(http.resolvedHostname):\(http.resolvedPort)/healthz, /readyz, /openapi.yaml
               sign in:    POST /api/v1/sessions — \(signIn)
+              apply:      POST /api/v1/public/applications (no sign-in; see GET /api/v1/public/counties/\(DemoCounty.countyCode))
               database:   \(cluster.map { "private PostgreSQL in \($0.baseDirectory.path) (removed on exit)" } ?? "DATABASE_URL")
               stop:       Ctrl-C
 

@@ -94,8 +94,10 @@ CREATE POLICY managers_update ON catalog_items FOR UPDATE USING ((SELECT app_has
 CREATE POLICY managers_update ON service_windows FOR UPDATE USING ((SELECT app_has_role('center_manager')));
 CREATE POLICY managers_delete ON window_items FOR DELETE USING ((SELECT app_has_role('center_manager')));
 
--- Citizens pick their village when applying online: the org tree is public within a county.
+-- Citizens pick their village when applying online, and read which department implements
+-- an item: the org tree and the department names are public within a county.
 CREATE POLICY read_by_channel ON orgs FOR SELECT USING ((SELECT app_channel()) IS NOT NULL);
+CREATE POLICY read_by_channel ON departments FOR SELECT USING ((SELECT app_channel()) IS NOT NULL);
 
 GRANT SELECT, INSERT, UPDATE ON catalog_items, service_windows TO relieflink_app;
 GRANT SELECT, INSERT ON catalog_item_versions TO relieflink_app;
