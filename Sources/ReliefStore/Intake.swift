@@ -138,53 +138,39 @@ public struct Intake: Sendable {
         in transaction: TenantTransaction, countyID: UUID, channel: IntakeChannel, windowID: UUID?,
         application: Application, queryCode: String, hotlineOrder: String?, actor: (userID: UUID?, label: String?)
     ) async throws -> Receipt {
-        let item: Catalog.Item? = switch application.item {
-        case .id(let id): try await Catalog.item(in: transaction, id: id, version: nil)
-        case .code(let code): try await Catalog.item(in: transaction, code: code)
+        let (itemID, itemCode): (UUID?, String?) = switch application.item {
+        case .id(let id): (id, nil)
+        case .code(let code): (nil, code)
         }
-        guard let item, item.retiredAt == nil else { throw StoreFailure.invalid("申请事项不存在或已停止受理") }
-        let place: PostgresQuery = switch application.place {
-        case .org(let id): "id = \(id)"
-        case .divisionCode(let code): "division_code = \(code)"
-        }
-        guard let orgID = try await transaction.query("""
-            SELECT id FROM orgs WHERE \(place) AND tier <> 'county' AND active
-            """).scalar(UUID.self) else {
-            throw StoreFailure.invalid("所在村（社区）或乡镇（街道）不存在")
+        let (placeID, placeCode): (UUID?, String?) = switch application.place {
+        case .org(let id): (id, nil)
+        case .divisionCode(let code): (nil, code)
         }
         let applicant = application.applicant
         let caseID = UUID()
-        let lookup = cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")
-        let duplicate = try await transaction.query("SELECT open_case_of_applicant(\(lookup), \(item.id), \(caseID))").scalar(UUID?.self) ?? nil
-        guard let (caseNumber, submittedAt) = try await transaction.query("SELECT next_case_number(), now()")
-            .decode((String?, Date).self).first, let caseNumber else { throw StoreFailure.notFound }
         let birth = applicant.idNumber.birthDate
         let seal = { (value: String, field: String) in try cipher.seal(value, countyID: countyID, field: "applicant." + field) }
         let green = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let title = "\(item.content.name)（\(Masking.name(applicant.name))）"
-        try await transaction.execute("""
-            INSERT INTO cases (county_id, id, org_id, org_path, title, created_by, case_number, status, channel, window_id,
-                               item_id, item_version, description, green_channel, green_channel_reason,
-                               applicant_name, applicant_id_number, applicant_phone, applicant_address,
-                               applicant_name_masked, applicant_id_masked, applicant_phone_masked, applicant_lookup,
-                               applicant_birth_date, query_code_hash, hotline_order_number, possible_duplicate_of)
-            VALUES (\(countyID), \(caseID), \(orgID), '', \(title), \(actor.userID), \(caseNumber), 'submitted',
-                    \(channel.rawValue)::intake_channel, \(windowID), \(item.id), \(Int32(item.version)),
-                    \(application.description.trimmingCharacters(in: .whitespacesAndNewlines)), \(green != nil), \(green),
+        let row: (String, Date, String, UUID?)
+        do {
+            row = try await transaction.query("""
+                SELECT * FROM file_application(
+                    \(caseID), \(channel.rawValue)::intake_channel, \(windowID), \(itemID), \(itemCode), \(placeID), \(placeCode),
+                    \(actor.userID), \(application.description.trimmingCharacters(in: .whitespacesAndNewlines)), \(green),
                     \(try seal(applicant.name, "name")), \(try seal(applicant.idNumber.value, "id_number")),
                     \(try seal(applicant.phone, "phone")), \(try applicant.address.map { try seal($0, "address") }),
-                    \(Masking.name(applicant.name)), \(applicant.idNumber.masked), \(Masking.phone(applicant.phone)), \(lookup),
+                    \(Masking.name(applicant.name)), \(applicant.idNumber.masked), \(Masking.phone(applicant.phone)),
+                    \(cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")),
                     make_date(\(Int32(birth.year)), \(Int32(birth.month)), \(Int32(birth.day))),
-                    \(QueryCodeHash.digest(of: queryCode)), \(hotlineOrder), \(duplicate))
-            """)
-        try await CaseTimeline.append(
-            in: transaction, caseID: caseID, action: "submitted", from: nil, to: .submitted,
-            actor: .init(userID: actor.userID, label: actor.label),
-            reason: nil, visibleToApplicant: true,
-            detail: ["channel": channel.rawValue, "green_channel": green == nil ? "false" : "true"]
-                .merging(duplicate.map { ["possible_duplicate_of": $0.uuidString.lowercased()] } ?? [:]) { $1 })
-        return Receipt(caseID: caseID, caseNumber: caseNumber, queryCode: queryCode, itemName: item.content.name,
-                       submittedAt: submittedAt, possibleDuplicateOf: duplicate, created: true)
+                    \(QueryCodeHash.digest(of: queryCode)), \(hotlineOrder), \(actor.label))
+                """).decode((String, Date, String, UUID?).self)[0]
+        } catch let error as PostgresServerError where error.code == "RLI01" {
+            throw StoreFailure.invalid("申请事项不存在或已停止受理")
+        } catch let error as PostgresServerError where error.code == "RLI02" {
+            throw StoreFailure.invalid("所在村（社区）或乡镇（街道）不存在")
+        }
+        return Receipt(caseID: caseID, caseNumber: row.0, queryCode: queryCode, itemName: row.2, submittedAt: row.1,
+                       possibleDuplicateOf: row.3, created: true)
     }
 
     private func existingOrder(in transaction: TenantTransaction, orderNumber: String, queryCode: String) async throws -> Receipt? {

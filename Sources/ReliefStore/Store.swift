@@ -10,6 +10,9 @@ import ReliefDomain
 /// connect as the application role, which owns nothing and cannot bypass row-level security.
 public struct Store: Sendable {
     public let pool: ConnectionPool
+    /// Counties by division code: read on every public request and 12345 push, and never
+    /// renamed in practice, so kept for a minute.
+    private let counties = CountyCache(lifetime: .seconds(60))
 
     public init(pool: ConnectionPool) {
         self.pool = pool
@@ -36,9 +39,12 @@ public struct Store: Sendable {
 
     /// A county served here, by its division code (the county directory is public).
     public func county(code: String) async throws -> (id: UUID, name: String)? {
-        try await pool.query("""
+        if let known = counties[code] { return known }
+        let county = try await pool.query("""
             SELECT county_id, name FROM public_county(\(code))
             """).decode((UUID, String).self).first.map { (id: $0.0, name: $0.1) }
+        if let county { counties[code] = county }
+        return county
     }
 
     /// A transaction of a citizen online or of the 12345 platform: no account, only the county

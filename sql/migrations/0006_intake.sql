@@ -249,3 +249,54 @@ GRANT USAGE ON SEQUENCE feedback_number_seq TO relieflink_app;
 
 GRANT SELECT, INSERT ON case_events TO relieflink_app;
 GRANT SELECT, INSERT, UPDATE ON case_materials, feedback, hotline_integrations TO relieflink_app;
+
+-- Files one application: the case in `submitted` and its opening event, in one round trip
+-- (intake is the busiest write). Runs as the caller, so every row-level security policy
+-- holds: staff file what their policies admit, the channels only what theirs do.
+-- Refusals: RLI01 the item is not offered, RLI02 the place is not a township or village.
+CREATE FUNCTION file_application(
+    case_id uuid, channel intake_channel, window_id uuid, item uuid, item_code text, place uuid, place_code text,
+    created_by uuid, description text, green_channel_reason text,
+    name_sealed bytea, id_number_sealed bytea, phone_sealed bytea, address_sealed bytea,
+    name_masked text, id_number_masked text, phone_masked text, lookup bytea, birth_date date,
+    query_code_hash bytea, hotline_order_number text, actor_label text
+) RETURNS TABLE (case_number text, submitted_at timestamptz, item_name text, possible_duplicate_of uuid)
+LANGUAGE plpgsql AS $$
+DECLARE
+    chosen record;
+    org uuid;
+    duplicate uuid;
+    number text;
+BEGIN
+    SELECT i.id, v.version, v.name INTO chosen
+    FROM catalog_items i JOIN catalog_item_versions v ON v.county_id = i.county_id AND v.item_id = i.id AND v.version = i.current_version
+    WHERE i.retired_at IS NULL AND (i.id = item OR i.code = item_code);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the item is not offered' USING ERRCODE = 'RLI01';
+    END IF;
+    SELECT o.id INTO org FROM orgs o
+    WHERE (o.id = place OR o.division_code = place_code) AND o.tier <> 'county' AND o.active;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such township or village' USING ERRCODE = 'RLI02';
+    END IF;
+    duplicate := open_case_of_applicant(lookup, chosen.id, case_id);
+    number := next_case_number();
+    INSERT INTO cases (county_id, id, org_id, org_path, title, created_by, case_number, status, channel, window_id,
+                       item_id, item_version, description, green_channel, green_channel_reason,
+                       applicant_name, applicant_id_number, applicant_phone, applicant_address,
+                       applicant_name_masked, applicant_id_masked, applicant_phone_masked, applicant_lookup,
+                       applicant_birth_date, query_code_hash, hotline_order_number, possible_duplicate_of)
+    VALUES (app_county_id(), case_id, org, '', chosen.name || '（' || name_masked || '）', created_by, number, 'submitted',
+            channel, window_id, chosen.id, chosen.version, description, green_channel_reason IS NOT NULL, green_channel_reason,
+            name_sealed, id_number_sealed, phone_sealed, address_sealed, name_masked, id_number_masked, phone_masked, lookup,
+            birth_date, query_code_hash, hotline_order_number, duplicate);
+    INSERT INTO case_events (county_id, case_id, actor_user_id, actor_org_id, actor_label, action, to_status,
+                             visible_to_applicant, detail)
+    VALUES (app_county_id(), case_id, created_by,
+            CASE WHEN created_by IS NOT NULL THEN (SELECT o.id FROM orgs o WHERE o.path = app_org_path()) END,
+            actor_label, 'submitted', 'submitted', true,
+            jsonb_strip_nulls(jsonb_build_object('channel', channel, 'green_channel', (green_channel_reason IS NOT NULL)::text,
+                                                 'possible_duplicate_of', duplicate)));
+    RETURN QUERY SELECT number, now(), chosen.name, duplicate;
+END
+$$;

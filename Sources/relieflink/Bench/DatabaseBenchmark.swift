@@ -55,7 +55,7 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
     }
 
     private func measure(url: String, logger: Logger) async throws -> BenchmarkReport {
-        let pgbench = try locatePgbench()
+        let pgbench = try Pgbench.locate()
         let configuration = ConnectionConfiguration(url, statementCacheSize: 64)
         try await prepareTables(configuration)
         let scripts = try writeScripts()
@@ -76,7 +76,8 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
                 // Like pgbench: each client holds its connection for the whole run, and runs on
                 // that connection's thread.
                 let held = try await rate(pool: pool, clients: clients, borrowPerStatement: false, makeQuery)
-                let theirs = try await runPgbench(pgbench, url: url, script: scripts.appending(path: script), clients: clients)
+                let theirs = try await pgbench.transactionsPerSecond(url: url, script: scripts.appending(path: script), clients: clients,
+                                                                     seconds: options.seconds)
                 // As the server uses the pool: a borrow and a return around every statement.
                 let borrowed = try await rate(pool: pool, clients: clients, borrowPerStatement: true, makeQuery)
                 report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: held, reference: theirs))
@@ -147,42 +148,9 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
     }
 
     private func writeScripts() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "relieflink-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try "\\set id random(1, \(rows))\nSELECT balance FROM bench_accounts WHERE id = :id;\n"
-            .write(to: folder.appending(path: "select.sql"), atomically: true, encoding: .utf8)
-        try "\\set id random(1, \(rows))\nINSERT INTO bench_inserts (account, amount) VALUES (:id, 1);\n"
-            .write(to: folder.appending(path: "insert.sql"), atomically: true, encoding: .utf8)
-        // pgbench may run as another user when we are root; let it read the scripts.
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
-        return folder
-    }
-
-    private func runPgbench(_ pgbench: URL, url: String, script: URL, clients: Int) async throws -> Double {
-        let threads = min(clients, ProcessInfo.processInfo.activeProcessorCount)
-        let result = try await Subprocess.run(
-            .path(FilePath(pgbench.path)),
-            arguments: ["-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(threads)", "-T", "\(Int(options.seconds.rounded(.up)))",
-                        "-f", script.path, url],
-            input: .none, output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-        let output = result.standardOutput
-        guard case .exited(0) = result.terminationStatus,
-              let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-              let tps = Double(line.dropFirst(6).prefix { $0 != " " })
-        else {
-            throw ValidationError("pgbench failed (\(result.terminationStatus)): \(output)\(result.standardError)")
-        }
-        return tps
-    }
-
-    private func locatePgbench() throws -> URL {
-        if let binaries = try? PostgresBinaries.locate(),
-           FileManager.default.isExecutableFile(atPath: binaries.program("pgbench").path) {
-            return binaries.program("pgbench")
-        }
-        for directory in ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: directory + "/pgbench") {
-            return URL(fileURLWithPath: directory + "/pgbench")
-        }
-        throw ValidationError("pgbench was not found; install it with: apt-get install -y postgresql-contrib (or postgresql)")
+        try Pgbench.writeScripts([
+            "select.sql": "\\set id random(1, \(rows))\nSELECT balance FROM bench_accounts WHERE id = :id;\n",
+            "insert.sql": "\\set id random(1, \(rows))\nINSERT INTO bench_inserts (account, amount) VALUES (:id, 1);\n",
+        ])
     }
 }

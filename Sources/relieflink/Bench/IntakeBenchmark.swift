@@ -1,0 +1,196 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LocalPostgres
+import Logging
+import NIOCore
+import Postgres
+import ReliefAPI
+import ReliefDomain
+import ReliefStore
+import ServiceLifecycle
+
+/// `relieflink bench intake`: online applications through the HTTP API beside pgbench's
+/// single-row INSERT, on the same database in the same run.
+struct IntakeBenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intake",
+        abstract: "Concurrent online applications (POST /api/v1/public/applications) beside pgbench's single-row INSERT.",
+        discussion: """
+            Starts a private, non-durable PostgreSQL (or uses DATABASE_URL), migrates it, seeds a county,
+            serves the API in this process on a free port with the public rate limit off, and drives it
+            over HTTP/1.1 keep-alive connections from `--clients` concurrent clients, each application a
+            new applicant. pgbench then runs a prepared single-row INSERT from as many clients on the same
+            database. Target: ours ≥ 0.5× pgbench at 32 clients.
+            """)
+
+    @OptionGroup var options: BenchmarkOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Concurrent clients to measure.")
+    var clients: [Int] = [32]
+
+    func run() async throws {
+        var logger = try logging.makeLogger("relieflink.bench")
+        if options.json { logger.logLevel = .warning }
+        var cluster: LocalPostgresCluster?
+        var ownerURL: String
+        var appURL: String
+        if let configured = database.url {
+            ownerURL = configured
+            appURL = configured
+        } else {
+            let local = try await LocalPostgresCluster.start(options: .init(durable: false), logger: logger)
+            cluster = local
+            let admin = try await PostgresConnection.connect(.init(local.connectionString()), logger: logger)
+            try await admin.executeScript("CREATE DATABASE relieflink_bench")
+            await admin.close()
+            ownerURL = local.connectionString(database: "relieflink_bench")
+            appURL = local.connectionString(database: "relieflink_bench", user: "relieflink_web")
+        }
+        do {
+            let report = try await measure(ownerURL: ownerURL, appURL: appURL, privateCluster: cluster != nil, logger: logger)
+            print(options.json ? try report.json() : """
+                relieflink bench intake — online applications over HTTP beside pgbench's single-row INSERT, same database, same run
+                (\(options.seconds) s each; rates per second; ratio = ours / pgbench)
+
+                \(report.table(referenceName: "pgbench"))
+                """)
+        } catch {
+            await cluster?.stop()
+            throw error
+        }
+        await cluster?.stop()
+    }
+
+    private func measure(ownerURL: String, appURL: String, privateCluster: Bool, logger: Logger) async throws -> BenchmarkReport {
+        let pgbench = try Pgbench.locate()
+        let password = "Bench-" + UUID().uuidString
+        let owner = try await PostgresConnection.connect(database.connection(ownerURL), logger: logger)
+        try await Migrator(logger: logger).migrate(owner)
+        if privateCluster {
+            try await owner.executeScript("CREATE ROLE relieflink_web LOGIN IN ROLE relieflink_app")
+        }
+        try await owner.executeScript("""
+            DROP TABLE IF EXISTS bench_inserts;
+            CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, account int8 NOT NULL, amount int8 NOT NULL,
+                                        created_at timestamptz NOT NULL DEFAULT now());
+            """)
+        let countyCode = "320281000000"
+        _ = try? await CountyBootstrap().createManager(on: owner, countyCode: countyCode, countyName: "基准测试县",
+                                                       username: "bench", displayName: "基准", password: password)
+        await owner.close()
+
+        let pool = ConnectionPool(database.pool(appURL), logger: logger)
+        let store = Store(pool: pool)
+        let manager = try await Accounts(store: store).signIn(countyCode: countyCode, username: "bench", password: password).context
+        let directory = Directory(store: store)
+        let county = try await directory.orgs(manager)[0]
+        let township = try await directory.createOrg(manager, tier: .township, divisionCode: "320281001000", name: "测试街道", parentID: county.id)
+        let village = try await directory.createOrg(manager, tier: .village, divisionCode: "320281001001", name: "测试社区", parentID: township.id)
+
+        var serverLogger = logger
+        serverLogger.logLevel = .warning
+        let (port, server) = try await startServer(pool: pool, logger: serverLogger)
+        let scripts = try Pgbench.writeScripts(["insert.sql": "\\set id random(1, 100000)\nINSERT INTO bench_inserts (account, amount) VALUES (:id, 1);\n"])
+        defer { try? FileManager.default.removeItem(at: scripts) }
+
+        var report = BenchmarkReport(benchmark: "intake")
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: clients.max() ?? 32)))
+        do {
+            for clientCount in clients {
+                let ours = try await applications(http: http, port: port, clients: clientCount, placeCode: village.divisionCode)
+                let theirs = try await pgbench.transactionsPerSecond(url: ownerURL, script: scripts.appending(path: "insert.sql"),
+                                                                     clients: clientCount, seconds: options.seconds)
+                report.rows.append(.init(name: "online applications, \(clientCount) clients", unit: "req/s", ours: ours.rate, reference: theirs))
+                report.rows.append(.init(name: "online application latency p50, \(clientCount) clients", unit: "ms", ours: ours.p50, reference: nil))
+                report.rows.append(.init(name: "online application latency p99, \(clientCount) clients", unit: "ms", ours: ours.p99, reference: nil))
+            }
+        } catch {
+            try? await http.shutdown()
+            server.cancel()
+            await pool.close()
+            throw error
+        }
+        try await http.shutdown()
+        server.cancel()
+        _ = await server.result
+        await pool.close()
+        return report
+    }
+
+    /// Serves the API in this process on a free port; answers the port and the serving task.
+    private func startServer(pool: ConnectionPool, logger: Logger) async throws -> (Int, Task<Void, Error>) {
+        let router = try HTTPServer.router(pool: pool, cipher: .ephemeral(), logger: logger, publicRequestsPerMinute: 0)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "ReliefLink"),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: logger)
+        let server = Task {
+            try await ServiceGroup(services: [app], logger: logger).run()
+        }
+        for await port in ports where port > 0 { return (port, server) }
+        server.cancel()
+        throw ValidationError("the API server did not start")
+    }
+
+    /// Applications a second from `clients` concurrent clients, and their latency in ms.
+    private func applications(http: HTTPClient, port: Int, clients: Int, placeCode: String) async throws -> (rate: Double, p50: Double, p99: Double) {
+        let url = "http://127.0.0.1:\(port)/api/v1/public/applications"
+        let items = ["dibao", "tekun", "yiliao", "linshi", "jiaoyu", "zhufang"]
+        // Bodies made beforehand, so the clients measure the server, not JSON encoding here.
+        var random = SystemRandomNumberGenerator()
+        let bodies: [Data] = try (0..<4096).map { index in
+            let applicant = DemoCounty.applicant(using: &random)
+            return try JSONSerialization.data(withJSONObject: [
+                "county": "320281000000", "itemCode": items[index % items.count], "placeCode": placeCode,
+                "applicant": ["name": applicant.name, "idNumber": applicant.idNumber.value, "phone": applicant.phone],
+                "description": "基准测试申请：家庭生活困难，申请救助。",
+            ])
+        }
+        @Sendable func post(_ body: Data) async throws -> Duration {
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let start = ContinuousClock.now
+            let response = try await http.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 16)
+            guard response.status == .created else { throw ValidationError("an application answered \(response.status)") }
+            return ContinuousClock.now - start
+        }
+        // Warm up: open the connections, prepare the statements.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<clients { group.addTask { for round in 0..<5 { _ = try await post(bodies[(client * 5 + round) % bodies.count]) } } }
+            try await group.waitForAll()
+        }
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(options.seconds * 1000))
+        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var latencies: [Duration] = []
+                    var index = client * 97
+                    while ContinuousClock.now < deadline {
+                        latencies.append(try await post(bodies[index % bodies.count]))
+                        index += 1
+                    }
+                    return latencies
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let sorted = latencies.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return (Double(sorted.count) / seconds, percentile(0.5), percentile(0.99))
+    }
+}
