@@ -62,7 +62,7 @@ public final class CopyInWriter {
                 case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
                 case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
                 case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0: throw PostgresError.misuse("a COPY value contains a NUL character")
+                case 0: throw PostgresError.nulInText
                 default: buffer.append(byte)
                 }
             }

@@ -235,7 +235,7 @@ private func withParameters<R>(
             continue
         }
         if !parameter.isBinary, bytes.contains(0) {
-            throw PostgresError.misuse("a text parameter contains a NUL character, which PostgreSQL text cannot hold")
+            throw PostgresError.nulInText
         }
         offsets.append(storage.count)
         storage.append(contentsOf: bytes)

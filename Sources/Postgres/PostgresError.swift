@@ -75,6 +75,8 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     case unexpectedResult(String)
     /// Wrong use of the API, e.g. a nested `transaction` call.
     case misuse(String)
+    /// A text value holds a NUL character, which PostgreSQL text cannot store; nothing was sent.
+    case nulInText
 
     public var description: String {
         switch self {
@@ -92,6 +94,8 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
             "unexpected result from PostgreSQL: \(what)"
         case .misuse(let what):
             "misuse of the PostgreSQL client: \(what)"
+        case .nulInText:
+            "a text parameter contains a NUL character, which PostgreSQL text cannot hold"
         }
     }
 

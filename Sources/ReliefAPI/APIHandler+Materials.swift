@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import OpenAPIRuntime
 import ReliefDomain
 import ReliefStore
@@ -37,11 +38,11 @@ extension APIHandler {
         // The stored name is already harmless; RFC 5987 carries it in UTF-8, with an ASCII fallback.
         let encoded = download.material.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         let disposition = "attachment; filename=\"material.\(download.material.mediaType.fileExtension)\"; filename*=UTF-8''\(encoded)"
-        let headers = Operations.DownloadMaterial.Output.Ok.Headers(contentDisposition: disposition)
+        RequestIdentity.current.responseHeaders.add(.contentDisposition, disposition)
         return switch download.material.mediaType {
-        case .pdf: .ok(.init(headers: headers, body: .pdf(body)))
-        case .jpeg: .ok(.init(headers: headers, body: .jpeg(body)))
-        case .png: .ok(.init(headers: headers, body: .png(body)))
+        case .pdf: .ok(.init(body: .pdf(body)))
+        case .jpeg: .ok(.init(body: .jpeg(body)))
+        case .png: .ok(.init(body: .png(body)))
         }
     }
 

@@ -13,7 +13,7 @@ extension APIHandler {
                 countyCode: request.county, username: request.username, password: request.password,
                 clientAddress: RequestIdentity.current.clientAddress)
             let maxAge = Int(session.expiresAt.timeIntervalSinceNow.rounded())
-            RequestIdentity.current.cookies.set(SessionCookie.value(token: session.token.value, maxAge: maxAge, secure: secureCookies))
+            RequestIdentity.current.responseHeaders.setCookie(SessionCookie.value(token: session.token.value, maxAge: maxAge, secure: secureCookies))
             return .created(.init(body: .json(sessionSchema(session))))
         } catch Accounts.Failure.invalidCredentials {
             throw Problem.invalidCredentials
@@ -28,7 +28,7 @@ extension APIHandler {
             throw Problem.unauthorized
         }
         try await accounts.revoke(token, as: context)
-        RequestIdentity.current.cookies.set(SessionCookie.value(token: "", maxAge: 0, secure: secureCookies))
+        RequestIdentity.current.responseHeaders.setCookie(SessionCookie.value(token: "", maxAge: 0, secure: secureCookies))
         return .noContent(.init())
     }
 

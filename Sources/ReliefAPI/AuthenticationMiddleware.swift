@@ -27,8 +27,8 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await RequestIdentity.$current.withValue(identity) {
             try await next(request, context)
         }
-        for cookie in identity.cookies.all {
-            response.headers.append(HTTPField(name: .setCookie, value: cookie))
+        for field in identity.responseHeaders.all {
+            response.headers.append(field)
         }
         return response
     }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import OpenAPIRuntime
+import Postgres
 import ReliefStore
 
 /// Turns what handlers throw into problem+json: a `Problem` or `StoreFailure` as it says, a
@@ -19,14 +20,29 @@ struct ProblemMiddleware: ServerMiddleware {
             return Self.respond(error.underlyingError as! Problem)
         } catch let error as ServerError where error.underlyingError is StoreFailure {
             return Self.respond(Problem(error.underlyingError as! StoreFailure))
+        } catch let error as ServerError where Self.inputProblem(error.underlyingError) != nil {
+            return Self.respond(Self.inputProblem(error.underlyingError)!)
         } catch let error as ServerError where error.isRequestDecoding {
-            return Self.respond(.invalid("请求体不是本接口所需的 JSON：\(error.causeDescription)"))
+            return Self.respond(.invalid("请求参数或请求体不符合本接口的要求：\(error.causeDescription)"))
         } catch {
             // The underlying error only: a ServerError's description repeats the request's
             // headers, bearer token included, which must never reach a log.
             let cause = (error as? ServerError).map { "\($0.underlyingError)" } ?? "\(error)"
             logger.error("request failed", metadata: ["operation": "\(operationID)", "error": "\(cause)"])
             return Self.respond(.internalError)
+        }
+    }
+
+    /// What the database refused because of the input, as a 4xx: a last line behind the
+    /// repositories' own checks, so that no input can answer 5xx.
+    static func inputProblem(_ error: any Error) -> Problem? {
+        if case PostgresError.nulInText = error { return .invalid("文本中不能包含空字符（U+0000）") }
+        guard let error = error as? PostgresServerError else { return nil }
+        switch error.code {
+        case .uniqueViolation: return .conflict("与已有记录重复")
+        case .foreignKeyViolation: return .invalid("引用的记录不存在")
+        case .checkViolation, .notNullViolation: return .invalid("有字段的值不符合要求")
+        default: return error.code.errorClass == "22" ? .invalid("有字段的值格式不正确或超出范围") : nil
         }
     }
 

@@ -1,3 +1,4 @@
+import HTTPTypes
 import ReliefStore
 import Synchronization
 
@@ -9,15 +10,17 @@ struct RequestIdentity: Sendable {
     /// The credential presented, to sign out with.
     var token: String?
     var clientAddress: String?
-    /// Cookies an operation wants set. The generated code would percent-encode a Set-Cookie
-    /// header, so the authentication middleware writes them onto the response itself.
-    var cookies = CookieJar()
+    /// Header fields an operation wants on its response that the generated code would
+    /// percent-encode (Set-Cookie, Content-Disposition); the authentication middleware
+    /// writes them onto the response itself.
+    var responseHeaders = ResponseHeaderJar()
 
     @TaskLocal static var current = RequestIdentity()
 }
 
-final class CookieJar: Sendable {
-    private let values = Mutex<[String]>([])
-    func set(_ cookie: String) { values.withLock { $0.append(cookie) } }
-    var all: [String] { values.withLock { $0 } }
+final class ResponseHeaderJar: Sendable {
+    private let fields = Mutex<[HTTPField]>([])
+    func add(_ name: HTTPField.Name, _ value: String) { fields.withLock { $0.append(HTTPField(name: name, value: value)) } }
+    func setCookie(_ cookie: String) { add(.setCookie, cookie) }
+    var all: [HTTPField] { fields.withLock { $0 } }
 }

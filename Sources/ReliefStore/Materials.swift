@@ -90,7 +90,7 @@ public struct Materials: Sendable {
     public func download(_ context: TenantContext, caseID: UUID, id: UUID) async throws -> Download {
         try await store.withTenant(context) { transaction in
             guard let row = try await transaction.query("""
-                \(Self.selectMaterial), content WHERE case_id = \(caseID) AND id = \(id)
+                SELECT \(Self.materialColumns), content FROM case_materials WHERE case_id = \(caseID) AND id = \(id)
                 """).first else { throw StoreFailure.notFound }
             try await transaction.audit("material_downloaded", objectType: "case_material", objectID: id.uuidString.lowercased(),
                                         detail: ["case_id": caseID.uuidString.lowercased()])
@@ -126,10 +126,11 @@ public struct Materials: Sendable {
         try await transaction.query("\(selectMaterial) WHERE case_id = \(caseID) AND id = \(id)").first.map(material)
     }
 
-    private static let selectMaterial: PostgresQuery = """
-        SELECT id, case_id, material_key, file_name, media_type, byte_count, sha256, uploaded_at, review::text AS review,
-               review_note, reviewed_at
-        FROM case_materials
+    private static let selectMaterial: PostgresQuery = "SELECT \(materialColumns) FROM case_materials"
+
+    private static let materialColumns: PostgresQuery = """
+        id, case_id, material_key, file_name, media_type, byte_count, sha256, uploaded_at, review::text AS review,
+        review_note, reviewed_at
         """
 
     private static func material(_ row: PostgresRow) throws -> Material {

@@ -117,7 +117,7 @@ struct CopyTests {
         }
     }
 
-    @Test("a text value holding NUL is misuse, and nothing is loaded")
+    @Test("a text value holding NUL is refused as nulInText, and nothing is loaded")
     func nulRefused() async throws {
         try await TestDatabase.withConnection(migrated: false) { connection in
             try await createTable(connection)
@@ -126,7 +126,7 @@ struct CopyTests {
                     try await writer.write([1, "nul \u{0} inside"])
                 }
             }
-            #expect(error.kind == .misuse)
+            #expect(error.kind == .nulInText)
             #expect(try await count(connection) == 0)
         }
     }

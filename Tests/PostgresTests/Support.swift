@@ -151,7 +151,7 @@ extension PostgresConnection {
 
 /// The case of a `PostgresError`, for `#expect(error.kind == .misuse)`.
 enum PostgresErrorKind: Equatable {
-    case connectionFailed, connectionLost, connectionClosed, statementTimeout, transactionRolledBack, unexpectedResult, misuse
+    case connectionFailed, connectionLost, connectionClosed, statementTimeout, transactionRolledBack, unexpectedResult, misuse, nulInText
 }
 
 extension PostgresError {
@@ -164,6 +164,7 @@ extension PostgresError {
         case .transactionRolledBack: .transactionRolledBack
         case .unexpectedResult: .unexpectedResult
         case .misuse: .misuse
+        case .nulInText: .nulInText
         }
     }
 }
