@@ -14,6 +14,8 @@ struct Problem: Error, Sendable {
     var detail: String?
     /// Sent as `Retry-After` with 429 and 503.
     var retryAfter: Int? = nil
+    /// With 409 for a refused state change: the actions the current state allows.
+    var allowedActions: [String]? = nil
 
     init(type: String, title: String, status: Int, detail: String? = nil, retryAfter: Int? = nil) {
         self.type = type
@@ -30,6 +32,11 @@ struct Problem: Error, Sendable {
         case .invalid(let why): self = .invalid(why)
         case .conflict(let why): self = .conflict(why)
         case .tooManyRequests(let seconds): self = .tooManyRequests(retryAfter: seconds)
+        case .notAllowed(let state, let action, let allowed):
+            self = Problem(type: Problem.base + "action-not-allowed", title: "当前状态不允许此操作", status: 409,
+                           detail: "“\(state)”状态下不能执行“\(action)”。"
+                               + (allowed.isEmpty ? "此状态下没有可执行的操作。" : "可执行的操作：\(allowed.joined(separator: "、"))。"))
+            allowedActions = allowed
         }
     }
 
@@ -70,7 +77,7 @@ struct Problem: Error, Sendable {
                                        detail: "请求未能完成，已记录，请稍后再试。")
 
     var schema: Components.Schemas.Problem {
-        .init(_type: type, title: title, status: status, detail: detail)
+        .init(_type: type, title: title, status: status, detail: detail, allowedActions: allowedActions)
     }
 
     /// The same problem as a plain Hummingbird response, for middleware.

@@ -8,6 +8,9 @@ public enum StoreFailure: Error, Equatable, Sendable {
     case invalid(String)
     /// The record's state or a uniqueness rule does not allow this now.
     case conflict(String)
+    /// The case, assignment or task is in a state that does not allow the action; `allowed`
+    /// lists the actions that state does allow (their API names).
+    case notAllowed(state: String, action: String, allowed: [String])
     /// Too many requests from one client; try again after this many seconds.
     case tooManyRequests(retryAfter: Int)
 }
