@@ -123,6 +123,11 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                // RobustnessTests: the real server over HTTP, on a private PostgreSQL.
+                "LocalPostgres", "Postgres", "ReliefDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

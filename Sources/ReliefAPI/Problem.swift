@@ -72,7 +72,7 @@ struct Problem: Error, Sendable {
     static let invalidSignature = Problem(type: base + "invalid-signature", title: "签名无效", status: 401,
                                           detail: "请求签名不正确、时间戳超出5分钟或本县未配置12345对接。")
     static let unavailable = Problem(type: base + "unavailable", title: "服务暂时不可用", status: 503,
-                                     detail: "数据库暂时无法访问，请稍后再试。")
+                                     detail: "数据库暂时无法访问，请稍后再试。", retryAfter: 5)
     static let internalError = Problem(type: base + "internal", title: "服务器内部错误", status: 500,
                                        detail: "请求未能完成，已记录，请稍后再试。")
 
@@ -83,9 +83,8 @@ struct Problem: Error, Sendable {
     /// The same problem as a plain Hummingbird response, for middleware.
     var response: Response {
         let body = (try? JSONEncoder().encode(schema)) ?? Data()
-        return Response(
-            status: .init(code: status),
-            headers: [.contentType: "application/problem+json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

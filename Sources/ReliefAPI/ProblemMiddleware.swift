@@ -22,6 +22,9 @@ struct ProblemMiddleware: ServerMiddleware {
             return Self.respond(Problem(error.underlyingError as! StoreFailure))
         } catch let error as ServerError where Self.inputProblem(error.underlyingError) != nil {
             return Self.respond(Self.inputProblem(error.underlyingError)!)
+        } catch let error as ServerError where Self.isDatabaseUnavailable(error.underlyingError) {
+            logger.warning("database unavailable", metadata: ["operation": "\(operationID)", "error": "\(error.underlyingError)"])
+            return Self.respond(.unavailable)
         } catch let error as ServerError where error.isRequestDecoding {
             return Self.respond(.invalid("请求参数或请求体不符合本接口的要求：\(error.causeDescription)"))
         } catch {
@@ -44,6 +47,15 @@ struct ProblemMiddleware: ServerMiddleware {
         case .checkViolation, .notNullViolation: return .invalid("有字段的值不符合要求")
         default: return error.code.errorClass == "22" ? .invalid("有字段的值格式不正确或超出范围") : nil
         }
+    }
+
+    /// The database cannot be reached or is restarting: a passing condition, 503 with
+    /// `Retry-After`, not a bug.
+    static func isDatabaseUnavailable(_ error: any Error) -> Bool {
+        if let error = error as? PostgresError { return error.isConnectionError }
+        if case ConnectionPoolError.timedOut = error { return true }
+        if let error = error as? PostgresServerError { return ["57", "08"].contains(error.code.errorClass) && error.code != .queryCanceled }
+        return false
     }
 
     static func respond(_ problem: Problem) -> (HTTPResponse, HTTPBody?) {

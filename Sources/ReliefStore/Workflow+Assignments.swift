@@ -9,10 +9,11 @@ extension Workflow {
     static let departmentStaff: Set<Role> = [.departmentManager, .departmentAgent]
 
     /// 签收: the department takes the case; the applicant is told what to bring and where (§5.4).
-    public func signFor(_ context: TenantContext, assignmentID: UUID, applicantNotice: String) async throws {
+    @discardableResult
+    public func signFor(_ context: TenantContext, assignmentID: UUID, applicantNotice: String) async throws -> UUID {
         try context.require(anyOf: Self.departmentStaff, "只有承办部门人员可以签收。")
         let notice = try Self.text(applicantNotice, "告知申请人携带的材料和办理地点", 1...2000)
-        try await actOnAssignment(context, assignmentID: assignmentID, action: .signFor, reason: notice) { transaction, assignment, locked in
+        return try await actOnAssignment(context, assignmentID: assignmentID, action: .signFor, reason: notice) { transaction, assignment, locked in
             try await transaction.execute("""
                 UPDATE case_assignments SET signed_by = \(context.userID), signed_at = now(), applicant_notice = \(notice)
                 WHERE id = \(assignmentID)
@@ -23,10 +24,11 @@ extension Workflow {
 
     /// 退单: not the department's remit; the case goes back to the center's queue when no
     /// department is left on it, and the return is counted.
-    public func returnAssignment(_ context: TenantContext, assignmentID: UUID, reason: String) async throws {
+    @discardableResult
+    public func returnAssignment(_ context: TenantContext, assignmentID: UUID, reason: String) async throws -> UUID {
         try context.require(anyOf: Self.departmentStaff, "只有承办部门人员可以退单。")
         let reason = try Self.text(reason, "退单理由", 1...2000)
-        try await actOnAssignment(context, assignmentID: assignmentID, action: .return, reason: reason) { transaction, _, locked in
+        return try await actOnAssignment(context, assignmentID: assignmentID, action: .return, reason: reason) { transaction, _, locked in
             try await transaction.execute("""
                 UPDATE case_assignments SET return_reason = \(reason), returned_by = \(context.userID), returned_at = now(), lead = false
                 WHERE id = \(assignmentID)
@@ -36,13 +38,15 @@ extension Workflow {
     }
 
     /// Delegates field work (入户调查 …) to the applicant's village or township (§5.5).
+    /// Answers the case's id; the task shows in its handling.
+    @discardableResult
     public func delegate(_ context: TenantContext, assignmentID: UUID, orgID: UUID, kind: String, instructions: String, dueInDays: Int?) async throws -> UUID {
         try context.require(anyOf: Self.departmentStaff, "只有承办部门人员可以委托调查。")
         let kind = try Self.text(kind, "任务类型", 1...50)
         let instructions = try Self.text(instructions, "任务要求", 1...2000)
         if let dueInDays, !(1...60).contains(dueInDays) { throw StoreFailure.invalid("任务期限应为1–60天") }
         let taskID = UUID()
-        try await actOnAssignment(context, assignmentID: assignmentID, action: .delegate, reason: instructions) { transaction, _, locked in
+        return try await actOnAssignment(context, assignmentID: assignmentID, action: .delegate, reason: instructions) { transaction, _, locked in
             // The applicant's own village or its township: whose staff know the household.
             guard let path = try await transaction.query("""
                 SELECT path::text FROM orgs WHERE id = \(orgID) AND tier <> 'county' AND active AND \(locked.orgPath)::ltree <@ path
@@ -56,14 +60,15 @@ extension Workflow {
                         now() + make_interval(days => \(Int32(dueInDays ?? 5))))
                 """)
         }
-        return taskID
     }
 
     /// Township or village staff report the result of delegated work up to the department (§5.5).
-    public func report(_ context: TenantContext, taskID: UUID, report: String) async throws {
+    /// Answers the case's id.
+    @discardableResult
+    public func report(_ context: TenantContext, taskID: UUID, report: String) async throws -> UUID {
         try context.require(anyOf: [.townshipAgent, .villageAgent], "只有乡镇（街道）、村（社区）经办人员可以反馈调查结果。")
         let report = try Self.text(report, "调查结果", 1...4000)
-        try await store.withTenant(context) { transaction in
+        return try await store.withTenant(context) { transaction in
             guard let (caseID, status) = try await transaction.query("""
                 SELECT case_id, status::text FROM case_tasks WHERE id = \(taskID) AND org_path <@ \(context.orgPath)::ltree FOR UPDATE
                 """).decode((UUID, String).self).first else { throw StoreFailure.notFound }
@@ -79,17 +84,19 @@ extension Workflow {
             try await CaseTimeline.append(in: transaction, caseID: caseID, action: "task_reported", from: nil, to: nil,
                                           actor: .init(userID: context.userID, label: nil), reason: report, visibleToApplicant: false,
                                           detail: ["task_id": taskID.uuidString.lowercased()])
+            return caseID
         }
     }
 
     /// 办结: the department's result (§5.5); when every department on the case is done, the
     /// case is completed for the center's summary (§5.6).
-    public func recordOutcome(_ context: TenantContext, assignmentID: UUID, outcome: Outcome, content: String, amount: Decimal?) async throws {
+    @discardableResult
+    public func recordOutcome(_ context: TenantContext, assignmentID: UUID, outcome: Outcome, content: String, amount: Decimal?) async throws -> UUID {
         try context.require(anyOf: Self.departmentStaff, "只有承办部门人员可以办结。")
         let content = try Self.text(content, "办理结果", 1...4000)
         if let amount, amount < 0 || amount > 10_000_000 { throw StoreFailure.invalid("救助金额应在0–10000000元之间") }
         if outcome == .denied, let amount, amount > 0 { throw StoreFailure.invalid("不予救助时不应有救助金额") }
-        try await actOnAssignment(context, assignmentID: assignmentID, action: .recordOutcome, reason: content) { transaction, assignment, locked in
+        return try await actOnAssignment(context, assignmentID: assignmentID, action: .recordOutcome, reason: content) { transaction, assignment, locked in
             let open = try await transaction.query("""
                 SELECT count(*) FROM case_tasks WHERE assignment_id = \(assignmentID) AND status = 'open'
                 """).scalar(Int.self) ?? 0
@@ -106,12 +113,14 @@ extension Workflow {
     }
 
     /// 延期: asked with a reason while the assignment is being handled and before it is due.
+    /// Answers the case's id; the request shows in its handling.
+    @discardableResult
     public func requestExtension(_ context: TenantContext, assignmentID: UUID, days: Int, reason: String) async throws -> UUID {
         try context.require(anyOf: Self.departmentStaff, "只有承办部门人员可以申请延期。")
         guard (1...30).contains(days) else { throw StoreFailure.invalid("延期天数应为1–30天") }
         let reason = try Self.text(reason, "延期理由", 1...2000)
         let id = UUID()
-        try await actOnAssignment(context, assignmentID: assignmentID, action: .requestExtension, reason: reason) { transaction, assignment, locked in
+        return try await actOnAssignment(context, assignmentID: assignmentID, action: .requestExtension, reason: reason) { transaction, assignment, locked in
             if let due = assignment.dueAt, due < Date() { throw StoreFailure.conflict("已超过办理期限，不能再申请延期") }
             do {
                 try await transaction.execute("""
@@ -122,14 +131,15 @@ extension Workflow {
                 throw StoreFailure.conflict("已有待审批的延期申请")
             }
         }
-        return id
     }
 
     /// The center approves (moving the deadlines) or refuses an extension.
-    public func decideExtension(_ context: TenantContext, extensionID: UUID, approve: Bool, note: String?) async throws {
+    /// Answers the case's id.
+    @discardableResult
+    public func decideExtension(_ context: TenantContext, extensionID: UUID, approve: Bool, note: String?) async throws -> UUID {
         try context.require(anyOf: [.centerManager], "只有救助中心管理员可以审批延期。")
         let note = try note.map { try Self.text($0, "审批意见", 0...2000) }
-        try await store.withTenant(context) { transaction in
+        return try await store.withTenant(context) { transaction in
             guard let (caseID, assignmentID, days, status) = try await transaction.query("""
                 SELECT case_id, assignment_id, days, status::text FROM case_extensions WHERE id = \(extensionID) FOR UPDATE
                 """).decode((UUID, UUID, Int32, String).self).first else { throw StoreFailure.notFound }
@@ -148,6 +158,7 @@ extension Workflow {
             try await CaseTimeline.append(in: transaction, caseID: caseID, action: approve ? "extension_approved" : "extension_refused",
                                           from: nil, to: nil, actor: .init(userID: context.userID, label: nil), reason: note,
                                           visibleToApplicant: approve, detail: ["days": String(days)])
+            return caseID
         }
     }
 
@@ -165,7 +176,7 @@ extension Workflow {
     func actOnAssignment(
         _ context: TenantContext, assignmentID: UUID, action: AssignmentAction, reason: String?,
         _ change: (TenantTransaction, LockedAssignment, LockedCase) async throws -> Void
-    ) async throws {
+    ) async throws -> UUID {
         try await store.withTenant(context) { transaction in
             // The department's own assignment only: another department's answers as unknown.
             guard let caseID = try await transaction.query("""
@@ -194,6 +205,7 @@ extension Workflow {
                                 visibleToApplicant: action == .signFor || action == .recordOutcome,
                                 detail: ["assignment_id": assignmentID.uuidString.lowercased(), "department": assignment.departmentName,
                                          "assignment_status": next.rawValue])
+            return caseID
         }
     }
 }
