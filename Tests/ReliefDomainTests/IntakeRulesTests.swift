@@ -1,0 +1,78 @@
+import ReliefDomain
+import Testing
+
+@Suite("Intake rules: applicants, query codes, material files")
+struct IntakeRulesTests {
+    static let validID = "11010519491231002X"
+
+    @Test("an applicant needs a name without digits, a valid id number and a phone number (§5.1)")
+    func applicant() throws {
+        let applicant = try Applicant(name: " 张三 ", idNumber: Self.validID.lowercased(), phone: "138 0013 8000", address: "  ")
+        #expect(applicant.name == "张三")
+        #expect(applicant.idNumber.value == Self.validID)
+        #expect(applicant.phone == "13800138000")
+        #expect(applicant.address == nil)
+        // Chinese numerals are part of names.
+        #expect((try? Applicant(name: "王五", idNumber: Self.validID, phone: "0510-86861234", address: nil)) != nil)
+        #expect(throws: InvalidInput.self) { try Applicant(name: "张3", idNumber: Self.validID, phone: "13800138000", address: nil) }
+        #expect(throws: InvalidInput.self) { try Applicant(name: "", idNumber: Self.validID, phone: "13800138000", address: nil) }
+        #expect(throws: InvalidInput.self) { try Applicant(name: "张三", idNumber: "110105194912310021", phone: "13800138000", address: nil) }
+        #expect(throws: InvalidInput.self) { try Applicant(name: "张三", idNumber: Self.validID, phone: "12345", address: nil) }
+        #expect(throws: InvalidInput.self) { try Applicant(name: "张三", idNumber: Self.validID, phone: "23800138000", address: nil) }
+        #expect(throws: InvalidInput.self) {
+            try Applicant(name: "张三", idNumber: Self.validID, phone: "13800138000", address: String(repeating: "路", count: 201))
+        }
+    }
+
+    @Test("check characters make valid numbers")
+    func checkCharacter() throws {
+        let first17 = "32028119800101001"
+        let number = first17 + String(try #require(ResidentIDNumber.checkCharacter(forFirst17: first17)))
+        #expect((try? ResidentIDNumber(number)) != nil)
+        #expect(ResidentIDNumber.checkCharacter(forFirst17: "3202811980010100") == nil)
+        #expect(ResidentIDNumber.checkCharacter(forFirst17: "3202811980010100a") == nil)
+    }
+
+    @Test("query codes have 8 characters without look-alikes, and typed codes are normalised")
+    func queryCodes() {
+        var seen = Set<String>()
+        for _ in 0..<200 {
+            let code = QueryCode.generate()
+            #expect(code.count == 8)
+            #expect(code.allSatisfy { QueryCode.alphabet.contains($0) })
+            #expect(!code.contains { "01OIL".contains($0) })
+            seen.insert(code)
+        }
+        #expect(seen.count == 200)
+        #expect(QueryCode.normalized(" abcd efgh ") == "ABCDEFGH")
+        #expect(QueryCode.normalized("ABCDEFG") == nil)
+        #expect(QueryCode.normalized("ABCDEFG0") == nil)
+    }
+
+    @Test("a material's type is judged by its bytes, never its name (§6.1.2.2)")
+    func mediaType() {
+        #expect(MaterialFile.mediaType(of: Array("%PDF-1.7\n".utf8)) == .pdf)
+        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]) == .jpeg)
+        #expect(MaterialFile.mediaType(of: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]) == .png)
+        #expect(MaterialFile.mediaType(of: Array("<html>".utf8)) == nil)
+        #expect(MaterialFile.mediaType(of: [UInt8]()) == nil)
+        #expect(MaterialFile.mediaType(of: Array("MZ\u{90}".utf8)) == nil)
+    }
+
+    @Test("hostile file names become harmless names with the real extension",
+          arguments: [
+              ("../../etc/passwd.pdf", MaterialFile.MediaType.pdf, "passwd.pdf"),
+              ("C:\\Users\\x\\身份证.jpg", .jpeg, "身份证.jpg"),
+              ("evil\"; filename=x.exe", .png, "evil filename=x.png"),
+              ("line\r\nbreak.png", .png, "linebreak.png"),
+              ("...hidden", .pdf, "hidden.pdf"),
+              ("../..", .pdf, "材料.pdf"),
+              ("", .pdf, "材料.pdf"),
+              ("report.exe", .pdf, "report.pdf"),
+          ])
+    func safeNames(name: String, type: MaterialFile.MediaType, expected: String) {
+        let safe = MaterialFile.safeName(name, type: type)
+        #expect(safe == expected)
+        #expect(!safe.contains("/") && !safe.contains("\\") && !safe.contains("\""))
+    }
+}
