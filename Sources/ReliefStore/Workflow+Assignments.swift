@@ -102,7 +102,7 @@ extension Workflow {
                 """).scalar(Int.self) ?? 0
             guard open == 0 else { throw StoreFailure.conflict("尚有\(open)项委托调查未反馈，不能办结") }
             try await transaction.execute("""
-                UPDATE case_assignments SET outcome = \(outcome.rawValue)::relief_outcome, outcome_content = \(content),
+                UPDATE case_assignments SET status = 'done', outcome = \(outcome.rawValue)::relief_outcome, outcome_content = \(content),
                        outcome_amount = \(amount), done_by = \(context.userID), done_at = now()
                 WHERE id = \(assignmentID)
                 """)

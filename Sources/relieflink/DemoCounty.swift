@@ -127,6 +127,9 @@ struct DemoCounty {
             }
         }
         logger.info("demo county seeded", metadata: ["applications": "\(filed)", "users": "\(Self.users.count + 1)"])
+        let joint = try await accounts.signIn(countyCode: Self.countyCode, username: "joint", password: password).context
+        let department = try await accounts.signIn(countyCode: Self.countyCode, username: "mz.manager", password: password).context
+        try await advance(Actors(manager: manager, agent: agent, joint: joint, department: department, village: villageAgent))
     }
 
     private static let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
