@@ -22,6 +22,11 @@ final class CancelCoordinator: @unchecked Sendable {
     private var reasons: [UInt64: Reason] = [:]
     private var cancelsInFlight = 0
 
+    /// How long a statement may go on after a cancel before the cancel is sent again, and how
+    /// often: a statement that ignores 600 cancels over a minute is left to its time-out.
+    static let cancelRetryInterval: TimeInterval = 0.1
+    static let maximumCancelAttempts = 600
+
     init(connection: OpaquePointer) {
         cancelHandle = PQgetCancel(connection)
     }
@@ -54,7 +59,10 @@ final class CancelCoordinator: @unchecked Sendable {
     func end(_ ticket: UInt64) -> Reason? {
         condition.lock()
         defer { condition.unlock() }
-        if running == ticket { running = nil }
+        if running == ticket {
+            running = nil
+            condition.broadcast()
+        }
         pending.remove(ticket)
         return reasons.removeValue(forKey: ticket)
     }
@@ -78,10 +86,20 @@ final class CancelCoordinator: @unchecked Sendable {
         cancelsInFlight += 1
         condition.unlock()
         // PQcancel opens a connection of its own and waits for the server: never on the caller's thread.
+        // A cancel that reaches the server before the statement does cancels nothing, so it is
+        // sent again until the statement has ended (the next one cannot start meanwhile).
         let handle = UnsafeSendable(cancelHandle)
         Thread.detachNewThread { [self] in
             var errorBuffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(handle.value, &errorBuffer, Int32(errorBuffer.count))
+            for _ in 0..<Self.maximumCancelAttempts {
+                _ = PQcancel(handle.value, &errorBuffer, Int32(errorBuffer.count))
+                condition.lock()
+                let deadline = Date().addingTimeInterval(Self.cancelRetryInterval)
+                while running == ticket, condition.wait(until: deadline) {}
+                let ended = running != ticket
+                condition.unlock()
+                if ended { break }
+            }
             condition.lock()
             cancelsInFlight -= 1
             condition.broadcast()

@@ -42,7 +42,8 @@ public struct Progress: Sendable {
             let status = CaseStatus(rawValue: row.4) ?? .submitted
             let departments = try await transaction.query("""
                 SELECT d.name FROM case_assignments a JOIN departments d ON d.county_id = a.county_id AND d.id = a.department_id
-                WHERE a.case_id = \(row.0) AND a.status IN ('pending', 'accepted') ORDER BY a.lead DESC, d.name
+                WHERE a.case_id = \(row.0) AND a.status IN ('pending', 'accepted') AND a.superseded_at IS NULL
+                ORDER BY a.lead DESC, d.name
                 """).column(String.self)
             let events = try await CaseTimeline.events(in: transaction, caseID: row.0, applicantOnly: true).map { event in
                 Event(at: event.at, action: event.action, status: event.toStatus, note: Self.note(for: event))

@@ -183,10 +183,14 @@ extension Workflow {
                 SELECT case_id FROM case_assignments WHERE id = \(assignmentID) AND department_id = \(context.departmentID)
                 """).scalar(UUID.self) else { throw StoreFailure.notFound }
             let locked = try await Self.lock(transaction, caseID: caseID)
+            // Departments act while the case is with them, not after it was withdrawn or reopened.
+            guard locked.status == .dispatched || locked.status == .inProgress else {
+                throw StoreFailure.notAllowed(state: locked.status.rawValue, action: action.rawValue, allowed: [])
+            }
             guard let row = try await transaction.query("""
                 SELECT a.status::text, d.name, a.due_at FROM case_assignments a
                 JOIN departments d ON d.county_id = a.county_id AND d.id = a.department_id
-                WHERE a.id = \(assignmentID) FOR UPDATE OF a
+                WHERE a.id = \(assignmentID) AND a.superseded_at IS NULL FOR UPDATE OF a
                 """).decode((String, String, Date?).self).first else { throw StoreFailure.notFound }
             let assignment = LockedAssignment(id: assignmentID, status: AssignmentStatus(rawValue: row.0) ?? .pending,
                                               departmentName: row.1, dueAt: row.2)
@@ -198,7 +202,9 @@ extension Workflow {
             if next != assignment.status {
                 try await transaction.execute("UPDATE case_assignments SET status = \(next.rawValue)::assignment_status WHERE id = \(assignmentID)")
             }
-            let statuses = try await transaction.query("SELECT status::text FROM case_assignments WHERE case_id = \(caseID)")
+            let statuses = try await transaction.query("""
+                SELECT status::text FROM case_assignments WHERE case_id = \(caseID) AND superseded_at IS NULL
+                """)
                 .column(String.self).compactMap(AssignmentStatus.init(rawValue:))
             let caseNext = CaseWorkflow.status(afterAssignmentsOf: locked.status, assignments: statuses)
             try await Self.move(transaction, locked, to: caseNext, action: action.rawValue, reason: reason, actor: context.userID,

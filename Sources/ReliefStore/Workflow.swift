@@ -54,8 +54,15 @@ public struct Workflow: Sendable {
         guard let lead, departments.contains(lead) else { throw StoreFailure.invalid("多个部门联办时应指定一个牵头部门，且牵头部门须在所选部门中") }
         let note = try note.map { try Self.text($0, "派单说明", 1...2000) }
         try await act(context, caseID: caseID, action: .dispatch, reason: note) { transaction, locked, next in
-            if locked.status == .jointReview, locked.jointRelief != true {
-                throw StoreFailure.conflict("联席会议尚未作出予以救助的研判，不能派单")
+            if locked.status == .jointReview {
+                guard locked.jointRelief == true else { throw StoreFailure.conflict("联席会议尚未作出予以救助的研判，不能派单") }
+                // On the office's behalf: to the departments and lead it decided on.
+                let decided = try await transaction.query("""
+                    SELECT joint_department_ids, joint_lead_department_id FROM cases WHERE id = \(caseID)
+                    """).decode(([UUID]?, UUID?).self)[0]
+                guard Set(decided.0 ?? []) == Set(departments), decided.1 == lead else {
+                    throw StoreFailure.invalid("派单部门和牵头部门应与联席会议研判一致")
+                }
             }
             let known = try await transaction.query("""
                 SELECT id FROM departments WHERE id = ANY(\(departments)) AND kind = 'department' AND active
@@ -72,7 +79,8 @@ public struct Workflow: Sendable {
                         status = 'pending', lead = excluded.lead, dispatched_by = excluded.dispatched_by,
                         for_joint_office = excluded.for_joint_office, assigned_at = now(), due_at = excluded.due_at,
                         signed_by = NULL, signed_at = NULL, applicant_notice = NULL, return_reason = NULL, returned_by = NULL,
-                        returned_at = NULL, outcome = NULL, outcome_content = NULL, outcome_amount = NULL, done_by = NULL, done_at = NULL
+                        returned_at = NULL, outcome = NULL, outcome_content = NULL, outcome_amount = NULL, done_by = NULL, done_at = NULL,
+                        superseded_at = NULL
                     """)
             }
             try await transaction.execute("""
@@ -89,7 +97,9 @@ public struct Workflow: Sendable {
         let note = try note.map { try Self.text($0, "提交说明", 1...2000) }
         try await act(context, caseID: caseID, action: .refer, reason: note ?? reason.title) { transaction, _, _ in
             try await transaction.execute("""
-                UPDATE cases SET referral_reason = \(reason.rawValue)::referral_reason, referral_note = \(note) WHERE id = \(caseID)
+                UPDATE cases SET referral_reason = \(reason.rawValue)::referral_reason, referral_note = \(note),
+                                 due_at = now() + interval '5 days'
+                WHERE id = \(caseID)
                 """)
             return ["referral_reason": reason.rawValue]
         }
@@ -114,7 +124,8 @@ public struct Workflow: Sendable {
                     """).scalar(Int.self) ?? 0
                 guard known == Set(departmentIDs).count else { throw StoreFailure.invalid("所选部门不存在、已停用或不是承办部门") }
                 try await transaction.execute("""
-                    UPDATE cases SET joint_relief = true, joint_plan = \(plan), joint_decided_by = \(context.userID), joint_decided_at = now()
+                    UPDATE cases SET joint_relief = true, joint_plan = \(plan), joint_decided_by = \(context.userID), joint_decided_at = now(),
+                                     joint_department_ids = \(Array(Set(departmentIDs))), joint_lead_department_id = \(lead)
                     WHERE id = \(caseID)
                     """)
                 return ["relief": "true", "departments": departmentIDs.map(\.uuidString).joined(separator: ",").lowercased(),
@@ -124,6 +135,11 @@ public struct Workflow: Sendable {
             let reason = try Self.text(reason ?? "", "不予救助的理由", 1...2000)
             // No relief ends the case as rejected, which the applicant is told.
             try await act(context, caseID: caseID, action: .reject, reason: reason) { transaction, locked, _ in
+                // Rejecting is the center's (§5.2); the office decides only what was referred to it.
+                guard locked.status == .jointReview else {
+                    throw StoreFailure.notAllowed(state: locked.status.rawValue, action: CaseAction.decide.rawValue,
+                                                  allowed: CaseWorkflow.allowedActions(in: locked.status).map(\.rawValue))
+                }
                 try await transaction.execute("""
                     UPDATE cases SET joint_relief = false, joint_plan = NULL, rejection_reason = \(reason),
                                      joint_decided_by = \(context.userID), joint_decided_at = now()
@@ -149,24 +165,28 @@ public struct Workflow: Sendable {
         }
     }
 
-    /// Records a follow-up (回访); a dissatisfied applicant's case can be reopened with it.
+    /// Records a follow-up (回访); a dissatisfied applicant's case can be reopened with it, in
+    /// the same transaction: back to the center's queue, the earlier departments' round set aside.
     public func followUp(_ context: TenantContext, caseID: UUID, satisfaction: Int, comments: String?, reopen: Bool) async throws {
         try context.require(anyOf: Self.center, "只有救助中心可以登记回访。")
         guard (1...5).contains(satisfaction) else { throw StoreFailure.invalid("满意度应为1–5") }
         let comments = try comments.map { try Self.text($0, "回访意见", 0...2000) }
         if reopen, satisfaction > 3 { throw StoreFailure.invalid("只有不满意（满意度1–3）的回访可以重新办理") }
-        try await act(context, caseID: caseID, action: .followUp, reason: comments) { transaction, _, _ in
+        try await act(context, caseID: caseID, action: reopen ? .reopen : .followUp, reason: comments) { transaction, locked, _ in
             try await transaction.execute("""
                 INSERT INTO case_follow_ups (county_id, id, case_id, satisfaction, comments, recorded_by)
                 VALUES (current_setting('app.county_id')::uuid, \(UUID()), \(caseID), \(Int32(satisfaction)), \(comments), \(context.userID))
                 """)
-            return ["satisfaction": String(satisfaction)]
-        }
-        if reopen {
-            try await act(context, caseID: caseID, action: .reopen, reason: comments ?? "回访不满意，重新办理") { transaction, _, _ in
+            if reopen {
+                try await CaseTimeline.append(in: transaction, caseID: caseID, action: CaseAction.followUp.rawValue, from: locked.status,
+                                              to: locked.status, actor: .init(userID: context.userID, label: nil), reason: comments,
+                                              visibleToApplicant: true, detail: ["satisfaction": String(satisfaction)])
                 try await transaction.execute("UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE id = \(caseID)")
-                return [:]
+                try await transaction.execute("""
+                    UPDATE case_assignments SET superseded_at = now(), lead = false WHERE case_id = \(caseID) AND superseded_at IS NULL
+                    """)
             }
+            return ["satisfaction": String(satisfaction)]
         }
     }
 

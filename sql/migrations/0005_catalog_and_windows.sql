@@ -72,16 +72,25 @@ CREATE TABLE window_items (
     FOREIGN KEY (county_id, item_id) REFERENCES catalog_items (county_id, id)
 );
 
+-- Makes a table a tenant table: row-level security enabled and forced on the owner too, and
+-- the county boundary as the RESTRICTIVE policy every other policy is ANDed with.
+CREATE FUNCTION make_tenant_table(target regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', target);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', target);
+    EXECUTE format('CREATE POLICY county_boundary ON %s AS RESTRICTIVE USING (county_id = (SELECT app_county_id())) '
+                   'WITH CHECK (county_id = (SELECT app_county_id()))', target);
+END
+$$;
+REVOKE ALL ON FUNCTION make_tenant_table(regclass) FROM PUBLIC;
+
 DO $$
 DECLARE
     tenant_table text;
 BEGIN
     FOREACH tenant_table IN ARRAY ARRAY['catalog_items', 'catalog_item_versions', 'service_windows', 'window_items']
     LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', tenant_table);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', tenant_table);
-        EXECUTE format('CREATE POLICY county_boundary ON %I AS RESTRICTIVE USING (county_id = (SELECT app_county_id())) '
-                       'WITH CHECK (county_id = (SELECT app_county_id()))', tenant_table);
+        PERFORM make_tenant_table(tenant_table::regclass);
         -- Staff and citizens choosing what to apply for read the catalog and the windows.
         EXECUTE format('CREATE POLICY read_catalog ON %I FOR SELECT '
                        'USING ((SELECT app_user_id()) IS NOT NULL OR (SELECT app_channel()) IS NOT NULL)', tenant_table);

@@ -40,6 +40,9 @@ ALTER TABLE cases
     -- An open case of the same applicant and item found at intake: flagged, never merged.
     ADD COLUMN possible_duplicate_of uuid,
     ADD COLUMN updated_at           timestamptz    NOT NULL DEFAULT now(),
+    -- When the current stage is due, for the applicant's progress query; the SLA timers of
+    -- the job runner keep it.
+    ADD COLUMN due_at               timestamptz,
     ADD CONSTRAINT cases_green_channel_reason CHECK (NOT green_channel OR length(green_channel_reason) > 0),
     ADD CONSTRAINT cases_window FOREIGN KEY (county_id, window_id) REFERENCES service_windows (county_id, id),
     ADD CONSTRAINT cases_item_version FOREIGN KEY (county_id, item_id, item_version)
@@ -102,6 +105,9 @@ GRANT EXECUTE ON FUNCTION open_case_of_applicant(bytea, uuid, uuid) TO relieflin
 -- A case as its applicant reads it: by number and query code.
 CREATE POLICY applicant_reads ON cases FOR SELECT
     USING (case_number = (SELECT app_lookup_number()) AND query_code_hash = (SELECT app_lookup_code_hash()));
+-- The applicant's progress query names the item and the departments handling it.
+CREATE POLICY read_by_lookup ON catalog_item_versions FOR SELECT USING ((SELECT app_lookup_number()) IS NOT NULL);
+CREATE POLICY read_by_lookup ON departments FOR SELECT USING ((SELECT app_lookup_number()) IS NOT NULL);
 -- Citizens online and the 12345 platform file cases through their channel only.
 CREATE POLICY channel_inserts ON cases FOR INSERT
     WITH CHECK (channel::text = (SELECT app_channel()) AND created_by IS NULL);
@@ -195,19 +201,7 @@ CREATE TABLE hotline_integrations (
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
 
-DO $$
-DECLARE
-    tenant_table text;
-BEGIN
-    FOREACH tenant_table IN ARRAY ARRAY['case_events', 'case_materials', 'feedback', 'hotline_integrations']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', tenant_table);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', tenant_table);
-        EXECUTE format('CREATE POLICY county_boundary ON %I AS RESTRICTIVE USING (county_id = (SELECT app_county_id())) '
-                       'WITH CHECK (county_id = (SELECT app_county_id()))', tenant_table);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(target) FROM unnest(ARRAY['case_events', 'case_materials', 'feedback', 'hotline_integrations']::regclass[]) AS target;
 
 -- Events and materials follow their case: whoever reads the case reads them (the cases
 -- policies apply inside the subquery). Events are written by staff and the channels and
@@ -285,11 +279,14 @@ BEGIN
                        item_id, item_version, description, green_channel, green_channel_reason,
                        applicant_name, applicant_id_number, applicant_phone, applicant_address,
                        applicant_name_masked, applicant_id_masked, applicant_phone_masked, applicant_lookup,
-                       applicant_birth_date, query_code_hash, hotline_order_number, possible_duplicate_of)
+                       applicant_birth_date, query_code_hash, hotline_order_number, possible_duplicate_of, due_at)
     VALUES (app_county_id(), case_id, org, '', chosen.name || '（' || name_masked || '）', created_by, number, 'submitted',
             channel, window_id, chosen.id, chosen.version, description, green_channel_reason IS NOT NULL, green_channel_reason,
             name_sealed, id_number_sealed, phone_sealed, address_sealed, name_masked, id_number_masked, phone_masked, lookup,
-            birth_date, query_code_hash, hotline_order_number, duplicate);
+            birth_date, query_code_hash, hotline_order_number, duplicate,
+            -- Acceptance within two days (12345 practice, reference/policy.md); the SLA timers
+            -- move it to working days on the county's calendar.
+            now() + interval '2 days');
     INSERT INTO case_events (county_id, case_id, actor_user_id, actor_org_id, actor_label, action, to_status,
                              visible_to_applicant, detail)
     VALUES (app_county_id(), case_id, created_by,

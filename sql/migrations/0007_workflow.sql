@@ -25,9 +25,9 @@ ALTER TABLE cases
     ADD COLUMN summary            text           CHECK (length(summary) <= 4000),
     ADD COLUMN closed_by          uuid,
     ADD COLUMN closed_at          timestamptz,
-    -- When the current stage is due, for the applicant's progress query; the SLA timers of
-    -- the job runner keep it.
-    ADD COLUMN due_at             timestamptz;
+    -- The departments and lead the joint meeting decided on, which the center dispatches.
+    ADD COLUMN joint_department_ids uuid[],
+    ADD COLUMN joint_lead_department_id uuid;
 
 -- The assignment of a case to one department (§5.3, §5.4): one of them leads.
 ALTER TABLE case_assignments
@@ -50,10 +50,13 @@ ALTER TABLE case_assignments
     ADD COLUMN done_by           uuid,
     ADD COLUMN done_at           timestamptz,
     ADD COLUMN due_at            timestamptz,
+    -- Set when a dissatisfied follow-up reopens the case: the earlier round no longer counts.
+    ADD COLUMN superseded_at     timestamptz,
     ADD CONSTRAINT case_assignments_id UNIQUE (county_id, id),
     ADD CONSTRAINT case_assignments_outcome CHECK ((status = 'done') = (outcome IS NOT NULL));
 -- At most one lead department per case among those still on it.
-CREATE UNIQUE INDEX case_assignments_one_lead ON case_assignments (county_id, case_id) WHERE lead AND status <> 'returned';
+CREATE UNIQUE INDEX case_assignments_one_lead ON case_assignments (county_id, case_id)
+    WHERE lead AND status <> 'returned' AND superseded_at IS NULL;
 
 -- Field work a department delegates to a township or village (§5.5), e.g. 入户调查.
 CREATE TABLE case_tasks (
@@ -149,19 +152,7 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (county_id, id) WHERE delivered_at IS NULL;
 
-DO $$
-DECLARE
-    tenant_table text;
-BEGIN
-    FOREACH tenant_table IN ARRAY ARRAY['case_tasks', 'case_extensions', 'case_follow_ups', 'public_notices', 'outbox']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', tenant_table);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', tenant_table);
-        EXECUTE format('CREATE POLICY county_boundary ON %I AS RESTRICTIVE USING (county_id = (SELECT app_county_id())) '
-                       'WITH CHECK (county_id = (SELECT app_county_id()))', tenant_table);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(target) FROM unnest(ARRAY['case_tasks', 'case_extensions', 'case_follow_ups', 'public_notices', 'outbox']::regclass[]) AS target;
 
 -- The departments a case was ever dispatched to, on the case itself: the cases policy reads
 -- them without querying case_assignments, so the assignments' own policy can ask "may I see
