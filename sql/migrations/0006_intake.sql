@@ -60,16 +60,19 @@ CREATE INDEX cases_queue ON cases (county_id, status, green_channel DESC, create
 
 -- The acting county's division code, for numbers citizens read (the county directory is
 -- public, but the channels have no policy of their own on it).
-CREATE FUNCTION county_division_code() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+-- The look-ups below are plpgsql, not SQL functions: PostgreSQL plans a SQL function that
+-- cannot be inlined (SECURITY DEFINER, SET) on every call, plpgsql once per session, and
+-- intake calls them on every application.
+CREATE FUNCTION county_division_code() RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp AS
-$$ SELECT division_code FROM counties WHERE county_id = app_county_id() $$;
+$$ BEGIN RETURN (SELECT division_code FROM counties WHERE county_id = app_county_id()); END $$;
 REVOKE ALL ON FUNCTION county_division_code() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION county_division_code() TO relieflink_app;
 
 -- A county by its code, with its name: what the public pages and channels start from.
-CREATE FUNCTION public_county(code text) RETURNS TABLE (county_id uuid, name text) LANGUAGE sql STABLE SECURITY DEFINER
+CREATE FUNCTION public_county(code text) RETURNS TABLE (county_id uuid, name text) LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp AS
-$$ SELECT county_id, name FROM counties WHERE division_code = code $$;
+$$ BEGIN RETURN QUERY SELECT c.county_id, c.name FROM counties c WHERE c.division_code = code; END $$;
 REVOKE ALL ON FUNCTION public_county(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public_county(text) TO relieflink_app;
 
@@ -77,15 +80,17 @@ GRANT EXECUTE ON FUNCTION public_county(text) TO relieflink_app;
 -- sequence, not a counter row per county and day, so concurrent intakes never queue on a lock.
 CREATE SEQUENCE case_number_seq;
 GRANT USAGE ON SEQUENCE case_number_seq TO relieflink_app;
-CREATE FUNCTION next_case_number() RETURNS text LANGUAGE sql VOLATILE AS $$
-    SELECT left(county_division_code(), 6) || '-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
-           || lpad(nextval('case_number_seq')::text, 7, '0')
+CREATE FUNCTION next_case_number() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN left(county_division_code(), 6) || '-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
+           || lpad(nextval('case_number_seq')::text, 7, '0');
+END
 $$;
 
 -- The case a citizen names by number in a complaint: its id only, nothing else about it.
-CREATE FUNCTION case_id_by_number(number text) RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER
+CREATE FUNCTION case_id_by_number(number text) RETURNS uuid LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp AS
-$$ SELECT id FROM cases WHERE county_id = app_county_id() AND case_number = number $$;
+$$ BEGIN RETURN (SELECT c.id FROM cases c WHERE c.county_id = app_county_id() AND c.case_number = number); END $$;
 REVOKE ALL ON FUNCTION case_id_by_number(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION case_id_by_number(text) TO relieflink_app;
 
@@ -93,11 +98,13 @@ GRANT EXECUTE ON FUNCTION case_id_by_number(text) TO relieflink_app;
 -- channels may not see every case (a village sees its own), yet a duplicate anywhere in the
 -- county must be flagged; this answers only the case's id, nothing about it.
 CREATE FUNCTION open_case_of_applicant(lookup bytea, item uuid, except_case uuid) RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT id FROM cases
-    WHERE county_id = app_county_id() AND applicant_lookup = lookup AND item_id = item AND id <> except_case
-      AND status IN ('submitted', 'dispatched', 'joint_review', 'in_progress')
-    ORDER BY created_at LIMIT 1
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN (SELECT c.id FROM cases c
+            WHERE c.county_id = app_county_id() AND c.applicant_lookup = lookup AND c.item_id = item AND c.id <> except_case
+              AND c.status IN ('submitted', 'dispatched', 'joint_review', 'in_progress')
+            ORDER BY c.created_at LIMIT 1);
+END
 $$;
 REVOKE ALL ON FUNCTION open_case_of_applicant(bytea, uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION open_case_of_applicant(bytea, uuid, uuid) TO relieflink_app;
