@@ -52,6 +52,19 @@ public final class LocalPostgresCluster: Sendable {
         "host=\(socketDirectory.path) port=\(port) dbname=\(database) user=\(user ?? superuser)"
     }
 
+    /// Creates an empty database in the cluster (CREATE DATABASE cannot run in a transaction,
+    /// so it gets a connection of its own).
+    public func createDatabase(_ name: String) async throws {
+        let admin = try await PostgresConnection.connect(.init(connectionString()), logger: logger)
+        do {
+            try await admin.executeScript("CREATE DATABASE \(quoteIdentifier(name))")
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+    }
+
     /// Creates and starts a new cluster; takes a second or two.
     public static func start(
         options: Options = Options(),

@@ -36,9 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
         } else {
             let local = try await LocalPostgresCluster.start(logger: logger)
             cluster = local
-            let admin = try await PostgresConnection.connect(.init(local.connectionString()), logger: logger)
-            try await admin.executeScript("CREATE DATABASE relieflink")
-            await admin.close()
+            try await local.createDatabase("relieflink")
             url = local.connectionString(database: "relieflink")
             appURL = local.connectionString(database: "relieflink", user: "relieflink_web")
         }

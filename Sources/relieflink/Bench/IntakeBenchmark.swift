@@ -44,9 +44,7 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
         } else {
             let local = try await LocalPostgresCluster.start(options: .init(durable: false), logger: logger)
             cluster = local
-            let admin = try await PostgresConnection.connect(.init(local.connectionString()), logger: logger)
-            try await admin.executeScript("CREATE DATABASE relieflink_bench")
-            await admin.close()
+            try await local.createDatabase("relieflink_bench")
             ownerURL = local.connectionString(database: "relieflink_bench")
             appURL = local.connectionString(database: "relieflink_bench", user: "relieflink_web")
         }

@@ -45,9 +45,7 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
     }
 
     private func measure(cluster: LocalPostgresCluster, logger: Logger) async throws -> BenchmarkReport {
-        let admin = try await PostgresConnection.connect(.init(cluster.connectionString()), logger: logger)
-        try await admin.executeScript("CREATE DATABASE relieflink_bench")
-        await admin.close()
+        try await cluster.createDatabase("relieflink_bench")
         let ownerConfiguration = ConnectionConfiguration(cluster.connectionString(database: "relieflink_bench"))
         let owner = try await PostgresConnection.connect(ownerConfiguration, logger: logger)
         try await Migrator(logger: logger).migrate(owner)
