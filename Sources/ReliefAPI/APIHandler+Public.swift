@@ -92,7 +92,7 @@ extension APIHandler {
 
     /// A county by its division code; 404 for one that is not served here.
     func publicCounty(code: String) async throws -> (id: UUID, name: String) {
-        guard code.count == 12, code.allSatisfy({ $0.isASCII && $0.isNumber }),
+        guard DivisionCode.isWellFormed(code),
               let county = try await store.county(code: code) else { throw Problem.notFound }
         return county
     }

@@ -5,7 +5,7 @@ import ReliefStore
 extension APIHandler {
     func signIn(_ input: Operations.SignIn.Input) async throws -> Operations.SignIn.Output {
         guard case .json(let request) = input.body else { throw Problem.jsonBodyRequired }
-        guard request.county.count == 12, request.county.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard DivisionCode.isWellFormed(request.county) else {
             throw Problem.invalid("county 应为12位行政区划代码")
         }
         do {

@@ -34,6 +34,13 @@ public enum Role: String, CaseIterable, Codable, Sendable, Hashable {
     }
 }
 
+/// A 12-digit administrative division code (GB/T 2260 and its township and village extension).
+public enum DivisionCode {
+    public static func isWellFormed(_ code: String) -> Bool {
+        code.count == 12 && code.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+}
+
 /// The three tiers of the org tree (§3.1: county, township, village).
 public enum OrgTier: String, CaseIterable, Codable, Sendable {
     case county, township, village

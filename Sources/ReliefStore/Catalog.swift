@@ -61,14 +61,6 @@ public struct Catalog: Sendable {
             """).first.map(Self.item)
     }
 
-    /// An item by its code, as the 12345 platform and online applicants name it.
-    static func item(in transaction: TenantTransaction, code: String) async throws -> Item? {
-        try await transaction.query("""
-            \(selectItem) AND v.version = i.current_version
-            WHERE i.code = \(code) AND i.retired_at IS NULL
-            """).first.map(Self.item)
-    }
-
     private static let selectItem: PostgresQuery = """
         SELECT i.id, i.code, i.kind::text AS kind, v.version, i.current_version, v.department_id, d.name AS department_name,
                v.name, v.target_group, v.process, v.relief_content, v.policy_basis, v.time_limit_days, v.materials,

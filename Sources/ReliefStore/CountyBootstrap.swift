@@ -33,7 +33,7 @@ public struct CountyBootstrap: Sendable {
         on connection: PostgresConnection, countyCode: String, countyName: String,
         username: String, displayName: String, password: String
     ) async throws -> Result {
-        guard countyCode.count == 12, countyCode.allSatisfy(\.isASCII), countyCode.allSatisfy(\.isNumber),
+        guard DivisionCode.isWellFormed(countyCode),
               countyCode.hasSuffix("000000") else { throw Failure.invalidDivisionCode(countyCode) }
         if let problem = SignInPolicy.problem(withNewPassword: password) { throw Failure.weakPassword(problem) }
         let hash = await Accounts.offload { Accounts.hashPassword(password) }

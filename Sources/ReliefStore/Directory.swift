@@ -78,7 +78,7 @@ public struct Directory: Sendable {
         try requireManager(context)
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else { throw Failure.invalid("名称应为1–100个字符") }
-        guard divisionCode.count == 12, divisionCode.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard DivisionCode.isWellFormed(divisionCode) else {
             throw Failure.invalid("行政区划代码应为12位数字")
         }
         return try await store.withTenant(context) { transaction in

@@ -129,7 +129,7 @@ public struct Intake: Sendable {
             let count = reason.trimmingCharacters(in: .whitespacesAndNewlines).count
             guard (1...500).contains(count) else { throw StoreFailure.invalid("绿色通道原因应为1–500个字符") }
         }
-        if case .divisionCode(let code) = application.place, !(code.count == 12 && code.allSatisfy({ $0.isASCII && $0.isNumber })) {
+        if case .divisionCode(let code) = application.place, !DivisionCode.isWellFormed(code) {
             throw StoreFailure.invalid("所在村（社区）应为12位行政区划代码")
         }
     }

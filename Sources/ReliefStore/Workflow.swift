@@ -64,10 +64,7 @@ public struct Workflow: Sendable {
                     throw StoreFailure.invalid("派单部门和牵头部门应与联席会议研判一致")
                 }
             }
-            let known = try await transaction.query("""
-                SELECT id FROM departments WHERE id = ANY(\(departments)) AND kind = 'department' AND active
-                """).column(UUID.self)
-            guard Set(known) == Set(departments) else { throw StoreFailure.invalid("所选部门不存在、已停用或不是承办部门") }
+            try await Self.requireHandlingDepartments(transaction, departments)
             let forJointOffice = locked.status == .jointReview
             for department in departments {
                 // A department dispatched again (after a return or a reopening) starts over.
@@ -119,10 +116,7 @@ public struct Workflow: Sendable {
                 throw StoreFailure.invalid("予以救助时应明确实施部门及牵头部门")
             }
             try await act(context, caseID: caseID, action: .decide, reason: plan) { transaction, _, _ in
-                let known = try await transaction.query("""
-                    SELECT count(*) FROM departments WHERE id = ANY(\(departmentIDs)) AND kind = 'department' AND active
-                    """).scalar(Int.self) ?? 0
-                guard known == Set(departmentIDs).count else { throw StoreFailure.invalid("所选部门不存在、已停用或不是承办部门") }
+                try await Self.requireHandlingDepartments(transaction, departmentIDs)
                 try await transaction.execute("""
                     UPDATE cases SET joint_relief = true, joint_plan = \(plan), joint_decided_by = \(context.userID), joint_decided_at = now(),
                                      joint_department_ids = \(Array(Set(departmentIDs))), joint_lead_department_id = \(lead)
@@ -266,6 +260,15 @@ public struct Workflow: Sendable {
             VALUES (current_setting('app.county_id')::uuid, \(locked.id), 'applicant_notice',
                     \(json: ["caseNumber": locked.caseNumber, "text": text]))
             """)
+    }
+
+    /// Refuses departments that do not exist, are inactive, or are not handling departments
+    /// (the relief center and the joint office do not handle cases).
+    static func requireHandlingDepartments(_ transaction: TenantTransaction, _ ids: [UUID]) async throws {
+        let known = try await transaction.query("""
+            SELECT id FROM departments WHERE id = ANY(\(ids)) AND kind = 'department' AND active
+            """).column(UUID.self)
+        guard Set(known) == Set(ids) else { throw StoreFailure.invalid("所选部门不存在、已停用或不是承办部门") }
     }
 
     static func text(_ value: String, _ field: String, _ range: ClosedRange<Int>) throws -> String {
