@@ -128,7 +128,7 @@ struct ConnectionFailureTests {
             let sleeper = Task { try await connection.query("SELECT pg_sleep(30)") }
             #expect(try await eventually { try await admin.isRunning(connection.backendPID, "pg_sleep") })
             #expect(try await admin.terminateBackend(connection.backendPID))
-            let outcome = try await result(of: sleeper, within: .seconds(5))
+            let outcome = try await result(of: sleeper, within: .seconds(10))
             #expect(throws: PostgresError.self) { try outcome.get() }
             if case .failure(let error as PostgresError) = outcome {
                 #expect(error.kind == .connectionLost, "\(error)")

@@ -65,7 +65,7 @@ struct TransactionTests {
             for await _ in inserted { break }
             #expect(try await eventually { try await observer.isRunning(connection.backendPID, "pg_sleep") })
             task.cancel()
-            let outcome = try await result(of: task, within: .seconds(3))
+            let outcome = try await result(of: task, within: .seconds(10))
             #expect(throws: CancellationError.self) { try outcome.get() }
             #expect(!connection.isInTransaction)
             #expect(try await observer.backendState(connection.backendPID) == "idle")  // not "idle in transaction"
