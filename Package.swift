@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way, down this list (see DESIGN.md, "Architecture"):
-// CLibPQ → Postgres → LocalPostgres / ReliefStore → ReliefAPI → relieflink.
+// CLibPQ → Postgres → LocalPostgres / JobQueue → ReliefStore → ReliefAPI → relieflink.
 let package = Package(
     name: "ReliefLink",
     platforms: [.macOS(.v15)],
@@ -41,6 +41,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The durable job queue on PostgreSQL (enqueue in the caller's transaction, SKIP LOCKED
+        // claims, NOTIFY wake-up, retries, unique keys, heartbeats, one leader for periodic jobs).
+        // Generic: knows nothing of relief work; beneath the store, which enqueues through it.
+        .target(
+            name: "JobQueue",
+            dependencies: [
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Pure rules: roles, org tiers, id-number check, masking, (later) state machines and SLA math.
         .target(name: "ReliefDomain"),
         // A private PostgreSQL cluster started with initdb/pg_ctl, for `demo`, `bench` and tests.
@@ -58,6 +68,7 @@ let package = Package(
             name: "ReliefStore",
             dependencies: [
                 "Postgres",
+                "JobQueue",
                 "ReliefDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -112,6 +123,7 @@ let package = Package(
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "TestSupport"]),
         .testTarget(name: "ReliefDomainTests", dependencies: ["ReliefDomain"]),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "LocalPostgres", "TestSupport"]),
         .testTarget(
             name: "ReliefStoreTests",
             dependencies: ["ReliefStore", "ReliefDomain", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]

@@ -1,0 +1,59 @@
+import Foundation
+import Postgres
+
+/// What an operator does to single jobs: retry a failed one, discard it, cancel one that has
+/// not finished. `tenant`, when given, limits the action to that tenant's jobs (staff act on
+/// their county's jobs only).
+public enum JobAdministration {
+    public enum Failure: Error, Sendable, Equatable {
+        case notFound(Int64)
+        /// The job is in a state the action does not apply to.
+        case notAllowed(id: Int64, state: String)
+    }
+
+    /// A failed (or cancelled) job runs again from its first attempt.
+    public static func retry(_ id: Int64, tenant: UUID? = nil, on connection: PostgresConnection) async throws {
+        let changed = try await connection.query("""
+            UPDATE job_queue.jobs
+            SET state = 'available', attempt = 0, run_at = now(), finished_at = NULL, cancel_requested_at = NULL
+            WHERE id = \(id) AND state IN ('failed', 'cancelled') AND (\(tenant)::uuid IS NULL OR tenant = \(tenant))
+            RETURNING queue
+            """).scalar(String.self)
+        guard let queue = changed else { throw try await failure(id, tenant: tenant, on: connection) }
+        try await connection.execute("SELECT pg_notify('job_queue', \(queue))")
+    }
+
+    /// A failed job is deleted: someone has dealt with it.
+    public static func discard(_ id: Int64, tenant: UUID? = nil, on connection: PostgresConnection) async throws {
+        let deleted = try await connection.execute("""
+            DELETE FROM job_queue.jobs
+            WHERE id = \(id) AND state IN ('failed', 'cancelled') AND (\(tenant)::uuid IS NULL OR tenant = \(tenant))
+            """)
+        guard deleted == 1 else { throw try await failure(id, tenant: tenant, on: connection) }
+    }
+
+    /// A waiting job is cancelled at once; a running one is asked to stop (its runner sees
+    /// the request with its next heartbeat and cancels the handler).
+    public static func cancel(_ id: Int64, tenant: UUID? = nil, on connection: PostgresConnection) async throws {
+        let changed = try await connection.execute("""
+            UPDATE job_queue.jobs
+            SET state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
+                finished_at = CASE WHEN state = 'running' THEN NULL ELSE now() END,
+                cancel_requested_at = now()
+            WHERE id = \(id) AND state IN ('scheduled', 'available', 'running') AND (\(tenant)::uuid IS NULL OR tenant = \(tenant))
+            """)
+        guard changed == 1 else { throw try await failure(id, tenant: tenant, on: connection) }
+    }
+
+    /// The state a job is in, if it exists (for the tenant).
+    public static func state(of id: Int64, tenant: UUID? = nil, on connection: PostgresConnection) async throws -> String? {
+        try await connection.query("""
+            SELECT state::text FROM job_queue.jobs WHERE id = \(id) AND (\(tenant)::uuid IS NULL OR tenant = \(tenant))
+            """).scalar(String.self)
+    }
+
+    private static func failure(_ id: Int64, tenant: UUID?, on connection: PostgresConnection) async throws -> Failure {
+        guard let state = try await state(of: id, tenant: tenant, on: connection) else { return .notFound(id) }
+        return .notAllowed(id: id, state: state)
+    }
+}
