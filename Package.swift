@@ -76,6 +76,20 @@ let package = Package(
             ],
             plugins: ["EmbedFiles"]
         ),
+        // The job kinds (deliveries, SLA timers) and the runner's wiring.
+        .target(
+            name: "ReliefJobs",
+            dependencies: [
+                "JobQueue",
+                "ReliefStore",
+                "ReliefDomain",
+                .product(name: "Logging", package: "swift-log"),
+                // Deliveries POST to SMS gateways and the 12345 platform.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The HTTP JSON API: openapi.yaml is the contract, server stubs are generated from it.
         .target(
             name: "ReliefAPI",
@@ -100,6 +114,8 @@ let package = Package(
                 "ReliefStore",
                 "ReliefAPI",
                 "ReliefDomain",
+                "JobQueue",
+                "ReliefJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

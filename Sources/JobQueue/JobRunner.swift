@@ -159,7 +159,7 @@ public final class JobRunner: Sendable {
                     let jobs = try await claim(queue: queue, kinds: kinds, limit: asked)
                     for job in jobs { start(job) }
                     if jobs.count == asked { continue }  // there may be more
-                    if let next = try await pool.query(RunnerStatements.nextScheduled(queue: queue, kinds: kinds)).scalar(Date.self) {
+                    if let next = try await pool.query(RunnerStatements.nextScheduled(queue: queue, kinds: kinds)).scalar(Date?.self) ?? nil {
                         let untilNext = Duration.milliseconds(Int64(next.timeIntervalSinceNow * 1000))
                         timeout = min(timeout, max(untilNext, .milliseconds(5)))
                     }

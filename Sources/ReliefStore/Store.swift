@@ -63,6 +63,14 @@ public struct Store: Sendable {
             context: nil, readOnly: true, body)
     }
 
+    /// A transaction of the job runner acting for one county: delivering its outbox, timing
+    /// its cases. It is nobody's user; the policies admit it to exactly those steps.
+    public func withJobRunner<T>(countyID: UUID, _ body: (TenantTransaction) async throws -> T) async throws -> T {
+        try await transaction(
+            settings: [("app.county_id", countyID.uuidString), ("app.job_runner", "on")],
+            context: nil, body)
+    }
+
     /// A transaction of sign-in: the county is known, the user only by the name typed.
     func withSignIn<T>(_ signIn: SignInContext, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(

@@ -29,6 +29,7 @@ public struct Workflow: Sendable {
         let itemTimeLimitDays: Int
         let jointRelief: Bool?
         let orgPath: String
+        let greenChannel: Bool
     }
 
     // MARK: One-door acceptance (§5.2, §5.3)
@@ -220,15 +221,15 @@ public struct Workflow: Sendable {
     static func lock(_ transaction: TenantTransaction, caseID: UUID) async throws -> LockedCase {
         guard let row = try await transaction.query("""
             SELECT c.status::text, c.case_number, c.channel::text, c.hotline_order_number, coalesce(v.time_limit_days, 15),
-                   c.joint_relief, c.org_path::text
+                   c.joint_relief, c.org_path::text, c.green_channel
             FROM cases c
             LEFT JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version
             WHERE c.id = \(caseID) AND c.case_number IS NOT NULL
             FOR UPDATE OF c
-            """).decode((String, String, String?, String?, Int32, Bool?, String).self).first else { throw StoreFailure.notFound }
+            """).decode((String, String, String?, String?, Int32, Bool?, String, Bool).self).first else { throw StoreFailure.notFound }
         return LockedCase(id: caseID, status: CaseStatus(rawValue: row.0) ?? .submitted, caseNumber: row.1,
                           channel: row.2.flatMap(IntakeChannel.init(rawValue:)), hotlineOrderNumber: row.3,
-                          itemTimeLimitDays: Int(row.4), jointRelief: row.5, orgPath: row.6)
+                          itemTimeLimitDays: Int(row.4), jointRelief: row.5, orgPath: row.6, greenChannel: row.7)
     }
 
     /// Moves the case to `next` (if it changes) and records the event and, for 12345 orders,
@@ -244,22 +245,17 @@ public struct Workflow: Sendable {
                                       actor: .init(userID: actor, label: nil), reason: reason,
                                       visibleToApplicant: visibleToApplicant, detail: detail)
         if let order = locked.hotlineOrderNumber, next != locked.status {
-            try await transaction.execute("""
-                INSERT INTO outbox (county_id, case_id, kind, payload)
-                VALUES (current_setting('app.county_id')::uuid, \(locked.id), 'hotline_callback',
-                        \(json: ["orderNumber": order, "caseNumber": locked.caseNumber, "status": next.rawValue,
-                                 "statusTitle": next.title, "action": action, "reason": reason ?? ""]))
-                """)
+            try await Outbox.add(transaction, caseID: locked.id, kind: .hotlineCallback, payload: [
+                "orderNumber": order, "caseNumber": locked.caseNumber, "status": next.rawValue,
+                "statusTitle": next.title, "action": action, "reason": reason ?? "",
+            ], urgent: locked.greenChannel)
         }
     }
 
     /// An applicant notice for the job runner to deliver (SMS or the file sender).
     static func notifyApplicant(_ transaction: TenantTransaction, _ locked: LockedCase, _ text: String) async throws {
-        try await transaction.execute("""
-            INSERT INTO outbox (county_id, case_id, kind, payload)
-            VALUES (current_setting('app.county_id')::uuid, \(locked.id), 'applicant_notice',
-                    \(json: ["caseNumber": locked.caseNumber, "text": text]))
-            """)
+        try await Outbox.add(transaction, caseID: locked.id, kind: .applicantNotice,
+                             payload: ["caseNumber": locked.caseNumber, "text": text], urgent: locked.greenChannel)
     }
 
     /// Refuses departments that do not exist, are inactive, or are not handling departments

@@ -1,11 +1,14 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import JobQueue
 import LocalPostgres
 import Logging
 import Postgres
 import ReliefAPI
 import ReliefDomain
+import ReliefJobs
 import ReliefStore
 import ServiceLifecycle
 
@@ -22,6 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var http: HTTPOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var delivery: DeliveryOptions
 
     @Option(name: .customLong("applications"), help: "How many applications to seed the demo county with (default 300).")
     var applications = 300
@@ -89,7 +93,12 @@ struct DemoCommand: AsyncParsableCommand {
                 .seed(managerPassword: password, password: password, applications: applications)
         }
         let app = try HTTPServer.application(configuration: http.serverConfiguration, pool: pool, cipher: cipher, logger: logger)
-        let runner = JobRunnerService(pool: pool, logger: logger)
+        // The job runner in the same process, as `relieflink jobs` runs it.
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let jobRunner = JobRunner(pool: pool, configuration: JobRunner.Configuration(queues: ReliefJobs.queues), logger: logger)
+        ReliefJobs(store: Store(pool: pool), cipher: cipher, http: httpClient, configuration: delivery.configuration, logger: logger)
+            .register(on: jobRunner)
+        let runner = JobRunnerService(runner: jobRunner)
         // Written unbuffered, so the banner shows at once also through a pipe.
         FileHandle.standardOutput.write(Data("""
 
@@ -108,9 +117,11 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            try? await httpClient.shutdown()
             await pool.close()
             throw error
         }
+        try? await httpClient.shutdown()
         await pool.close()
     }
 }

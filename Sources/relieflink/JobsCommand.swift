@@ -1,38 +1,88 @@
 import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import JobQueue
 import Logging
 import Postgres
+import ReliefJobs
+import ReliefStore
 import ServiceLifecycle
 
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
-        abstract: "Run the job runner: SLA timers, escalations, notifications, statistics.",
-        discussion: "Several runners may run at once; they share the work. Stops gracefully on SIGTERM or Ctrl-C.")
+        abstract: "Run the job runner (SLA timers, escalations, notifications), or look after its queue.",
+        discussion: """
+            `relieflink jobs` runs a runner; several may run at once and share the work. It stops \
+            gracefully on SIGTERM or Ctrl-C: it stops claiming, lets running jobs finish within the \
+            grace period and hands the rest back.
+            """,
+        subcommands: [JobsRunCommand.self, JobsStatusCommand.self, JobsRetryCommand.self, JobsDiscardCommand.self, JobsCancelCommand.self],
+        defaultSubcommand: JobsRunCommand.self)
+}
+
+struct JobsRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a job runner until SIGTERM or Ctrl-C.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var delivery: DeliveryOptions
+
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds running jobs may take to finish on shutdown (env: RELIEFLINK_JOBS_SHUTDOWN_GRACE; default 20).")
+    var shutdownGrace: Int?
 
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.jobs")
+        let cipher = try personalDataCipher()
         let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
-        let runner = JobRunnerService(pool: pool, logger: logger)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = JobRunner.Configuration(queues: ReliefJobs.queues)
+        configuration.shutdownGrace = .seconds(resolve(shutdownGrace, "RELIEFLINK_JOBS_SHUTDOWN_GRACE") { Int($0) } ?? 20)
+        let runner = JobRunner(pool: pool, configuration: configuration, logger: logger)
+        ReliefJobs(store: Store(pool: pool), cipher: cipher, http: http, configuration: delivery.configuration, logger: logger)
+            .register(on: runner)
         let group = ServiceGroup(configuration: .init(
-            services: [runner], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+            services: [JobRunnerService(runner: runner)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await http.shutdown()
+            await pool.close()
+            throw error
+        }
+        try? await http.shutdown()
         await pool.close()
     }
 }
 
-/// The job runner's process shell. The durable queue and its job kinds come with the
-/// job-runner issue; until then the runner checks its database and waits for shutdown.
+/// Where applicant notices go (see ReliefJobs.Configuration).
+struct DeliveryOptions: ParsableArguments {
+    @Option(name: .customLong("notice-file"), help: ArgumentHelp(
+        "Append applicant notices to this file, phones masked (env: RELIEFLINK_NOTICE_FILE; default: the log).", valueName: "path"))
+    var noticeFile: String?
+
+    @Option(name: .customLong("sms-webhook-url"), help: ArgumentHelp(
+        "Send applicant notices to this SMS gateway as signed JSON POSTs (env: RELIEFLINK_SMS_WEBHOOK_URL; its secret: RELIEFLINK_SMS_WEBHOOK_SECRET).",
+        valueName: "url"))
+    var smsWebhookURL: String?
+
+    var configuration: ReliefJobs.Configuration {
+        ReliefJobs.Configuration(
+            noticeFile: resolve(noticeFile, "RELIEFLINK_NOTICE_FILE") { $0 },
+            smsWebhookURL: resolve(smsWebhookURL, "RELIEFLINK_SMS_WEBHOOK_URL") { $0 },
+            smsWebhookSecret: ProcessInfo.processInfo.environment["RELIEFLINK_SMS_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+}
+
+/// The runner as a service of the process: a graceful shutdown stops it claiming.
 struct JobRunnerService: Service {
-    let pool: ConnectionPool
-    let logger: Logger
+    let runner: JobRunner
 
     func run() async throws {
-        try await pool.query("SELECT 1")
-        logger.info("job runner started; no job kinds are registered yet")
-        try? await gracefulShutdown()
-        logger.info("job runner stopped")
+        try await withGracefulShutdownHandler {
+            try await runner.run()
+        } onGracefulShutdown: {
+            runner.shutdown()
+        }
     }
 }

@@ -1,0 +1,59 @@
+import AsyncHTTPClient
+import Foundation
+import JobQueue
+import Logging
+import ReliefStore
+
+/// The job kinds of ReliefLink and how a runner is set up to run them.
+public struct ReliefJobs: Sendable {
+    /// The queues and how many jobs of each run at once per runner: deliveries wait on other
+    /// servers, so many run at once; SLA timers are short database work.
+    public static let queues: [String: Int] = [Deliveries.queue: 16, "sla": 8, "default": 4]
+
+    public struct Configuration: Sendable {
+        /// Where the default notice sender appends notices; nil logs them.
+        public var noticeFile: String?
+        /// An SMS gateway taking signed JSON POSTs; when set, notices go there instead.
+        public var smsWebhookURL: String?
+        public var smsWebhookSecret: String?
+
+        public init(noticeFile: String? = nil, smsWebhookURL: String? = nil, smsWebhookSecret: String? = nil) {
+            self.noticeFile = noticeFile
+            self.smsWebhookURL = smsWebhookURL
+            self.smsWebhookSecret = smsWebhookSecret
+        }
+    }
+
+    let store: Store
+    let cipher: PersonalDataCipher
+    let http: HTTPClient
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(store: Store, cipher: PersonalDataCipher, http: HTTPClient, configuration: Configuration, logger: Logger) {
+        self.store = store
+        self.cipher = cipher
+        self.http = http
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The sender applicant notices go through, as configured.
+    var noticeSender: any NoticeSender {
+        if let url = configuration.smsWebhookURL {
+            return WebhookNoticeSender(url: url, secret: configuration.smsWebhookSecret, client: http)
+        }
+        return FileNoticeSender(path: configuration.noticeFile, logger: logger)
+    }
+
+    public func register(on runner: JobRunner) {
+        let delivery = DeliveryJob(deliveries: Deliveries(store: store, cipher: cipher), notices: noticeSender,
+                                   callbacks: SignedPost(client: http), logger: logger)
+        // Deliveries back off from 5 s to an hour: a receiver that is down for a day is retried
+        // about twelve times, then the row is marked failed and shows on the case's timeline.
+        runner.register(kind: Deliveries.jobKind, timeout: .seconds(60),
+                        retry: RetryPolicy(base: .seconds(5), maximum: .seconds(3600))) { job in
+            try await delivery.run(job)
+        }
+    }
+}
