@@ -57,3 +57,27 @@ public enum JobAdministration {
         return .notAllowed(id: id, state: state)
     }
 }
+
+/// A job that failed for good, as staff are shown it.
+public struct FailedJob: Sendable, Equatable {
+    public let id: Int64
+    public let queue: String
+    public let kind: String
+    public let attempt: Int
+    public let maxAttempts: Int
+    public let lastError: String
+    public let failedAt: Date
+}
+
+extension JobAdministration {
+    /// The tenant's failed jobs, newest first.
+    public static func failed(tenant: UUID, limit: Int = 200, on connection: PostgresConnection) async throws -> [FailedJob] {
+        try await connection.query("""
+            SELECT id, queue, kind, attempt, max_attempts, coalesce(last_error, ''), finished_at
+            FROM job_queue.jobs WHERE tenant = \(tenant) AND state = 'failed'
+            ORDER BY finished_at DESC LIMIT \(limit)
+            """).decode((Int64, String, String, Int32, Int32, String, Date).self).map {
+                FailedJob(id: $0.0, queue: $0.1, kind: $0.2, attempt: Int($0.3), maxAttempts: Int($0.4), lastError: $0.5, failedAt: $0.6)
+            }
+    }
+}

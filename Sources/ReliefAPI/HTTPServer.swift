@@ -5,7 +5,7 @@ import Postgres
 import ReliefDomain
 import ReliefStore
 
-/// The HTTP side of `relieflink serve`: the OpenAPI operations plus `GET /openapi.yaml`.
+/// The HTTP side of `relieflink serve`: the OpenAPI operations plus `GET /openapi.yaml` and `GET /metrics`.
 public enum HTTPServer {
     public struct Configuration: Sendable {
         public var hostname: String
@@ -15,12 +15,16 @@ public enum HTTPServer {
         /// Requests per minute per client address for what citizens call without an account
         /// (online applications, feedback); 0 turns the limit off.
         public var publicRequestsPerMinute: Int
+        /// When set, GET /metrics answers only to `Authorization: Bearer <token>`.
+        public var metricsToken: String?
 
-        public init(hostname: String = "127.0.0.1", port: Int = 8080, secureCookies: Bool = false, publicRequestsPerMinute: Int = 30) {
+        public init(hostname: String = "127.0.0.1", port: Int = 8080, secureCookies: Bool = false, publicRequestsPerMinute: Int = 30,
+                    metricsToken: String? = nil) {
             self.hostname = hostname
             self.port = port
             self.secureCookies = secureCookies
             self.publicRequestsPerMinute = publicRequestsPerMinute
+            self.metricsToken = metricsToken
         }
     }
 
@@ -30,7 +34,7 @@ public enum HTTPServer {
     /// The router with every route; tests drive it without a socket.
     public static func router(
         pool: ConnectionPool, cipher: PersonalDataCipher, logger: Logger, secureCookies: Bool = false,
-        publicRequestsPerMinute: Int = 30
+        publicRequestsPerMinute: Int = 30, metricsToken: String? = nil
     ) throws -> Router<BasicRequestContext> {
         let router = Router()
         let store = Store(pool: pool)
@@ -45,6 +49,7 @@ public enum HTTPServer {
                 headers: [.contentType: "application/yaml; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
         }
+        MetricsEndpoint.add(to: router, pool: pool, token: metricsToken, logger: logger)
         let handler = APIHandler(pool: pool, accounts: accounts, cipher: cipher,
                                  publicLimiter: ClientRateLimiter(perMinute: publicRequestsPerMinute, burst: max(1, publicRequestsPerMinute / 3)),
                                  secureCookies: secureCookies, migrations: try Migration.bundled(), logger: logger)
@@ -60,7 +65,7 @@ public enum HTTPServer {
     ) throws -> some ApplicationProtocol {
         Application(
             router: try router(pool: pool, cipher: cipher, logger: logger, secureCookies: configuration.secureCookies,
-                               publicRequestsPerMinute: configuration.publicRequestsPerMinute),
+                               publicRequestsPerMinute: configuration.publicRequestsPerMinute, metricsToken: configuration.metricsToken),
             configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "ReliefLink"),
             logger: logger)
     }

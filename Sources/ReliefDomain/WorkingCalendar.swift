@@ -134,6 +134,27 @@ public struct WorkingCalendar: Sendable, Equatable {
         return .milliseconds(Int64((total * 1000).rounded()))
     }
 
+    /// The instant when `amount` of office time has passed after `start` (weekends, holidays
+    /// and nights cost nothing): where a warning at a fraction of a limit falls, and how far a
+    /// deadline moves after a pause.
+    public func adding(workingTime amount: Duration, to start: Date) -> Date {
+        var left = Double(amount.components.seconds) + Double(amount.components.attoseconds) / 1e18
+        var day = CivilDay(start)
+        for _ in 0..<3660 {
+            if isWorkingDay(day) {
+                let from = max(start, opening(of: day))
+                let to = closing(of: day)
+                if to > from {
+                    let available = to.timeIntervalSince(from)
+                    if left <= available { return from.addingTimeInterval(left) }
+                    left -= available
+                }
+            }
+            day = day.adding(days: 1)
+        }
+        return start.addingTimeInterval(left)
+    }
+
     public func opening(of day: CivilDay) -> Date { day.at(hour: opensAt / 60, minute: opensAt % 60) }
     public func closing(of day: CivilDay) -> Date { day.at(hour: closesAt / 60, minute: closesAt % 60) }
 }

@@ -55,5 +55,19 @@ public struct ReliefJobs: Sendable {
                         retry: RetryPolicy(base: .seconds(5), maximum: .seconds(3600))) { job in
             try await delivery.run(job)
         }
+        let levels = ServiceLevels(store: store)
+        // SLA: a case changed state (sync its deadlines), or a deadline's step came due.
+        runner.register(kind: ServiceLevels.syncKind, timeout: .seconds(30),
+                        retry: RetryPolicy(base: .seconds(1), maximum: .seconds(300))) { job in
+            let payload = try job.decode(ServiceLevels.SyncPayload.self)
+            try await levels.sync(countyID: payload.countyID, caseID: payload.caseID)
+            return .done
+        }
+        runner.register(kind: ServiceLevels.timerKind, timeout: .seconds(30),
+                        retry: RetryPolicy(base: .seconds(1), maximum: .seconds(300))) { job in
+            let payload = try job.decode(ServiceLevels.TimerPayload.self)
+            let fired = try await levels.fire(countyID: payload.countyID, deadlineID: payload.deadlineID)
+            return fired.next.map { .snooze(until: $0) } ?? .done
+        }
     }
 }

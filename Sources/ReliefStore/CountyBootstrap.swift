@@ -67,7 +67,7 @@ public struct CountyBootstrap: Sendable {
                 SELECT id FROM departments WHERE county_id = \(countyID) AND kind = 'relief_center'
                 """).scalar(UUID.self)
             do {
-                try await connection.savepoint { connection in
+                _ = try await connection.savepoint { connection in
                     try await connection.execute("""
                         INSERT INTO users (county_id, id, username, display_name, password_hash, org_id, department_id)
                         VALUES (\(countyID), \(userID), \(username), \(displayName), \(hash), \(orgID), \(centerID))

@@ -110,11 +110,17 @@ private func administer(_ database: DatabaseOptions, _ id: Int64, done: String,
     } catch let failure as JobAdministration.Failure {
         await pool.close()
         switch failure {
-        case .notFound(let id): throw ValidationError("there is no job \(id)")
-        case .notAllowed(let id, let state): throw ValidationError("job \(id) is \(state); this applies to other states")
+        case .notFound(let id): throw CommandFailure("there is no job \(id)")
+        case .notAllowed(let id, let state): throw CommandFailure("job \(id) is \(state); only failed or cancelled jobs can be retried or discarded, and only unfinished ones cancelled")
         }
     } catch {
         await pool.close()
         throw error
     }
+}
+
+/// A command that could not do what was asked: printed as `Error: …`, exit status 1, no usage.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

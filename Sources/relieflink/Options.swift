@@ -65,7 +65,8 @@ struct HTTPOptions: ParsableArguments {
 
     var serverConfiguration: HTTPServer.Configuration {
         .init(hostname: resolvedHostname, port: resolvedPort, secureCookies: resolvedSecureCookies,
-              publicRequestsPerMinute: resolvedPublicRateLimit)
+              publicRequestsPerMinute: resolvedPublicRateLimit,
+              metricsToken: ProcessInfo.processInfo.environment["RELIEFLINK_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
     var resolvedHostname: String { resolve(hostname, "RELIEFLINK_HOST") { $0 } ?? "127.0.0.1" }
