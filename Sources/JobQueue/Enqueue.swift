@@ -8,6 +8,7 @@ public enum JobQueue {
     /// Enqueues one job on `connection` (inside whatever transaction it is in).
     @discardableResult
     public static func enqueue(_ job: NewJob, on connection: PostgresConnection) async throws -> Enqueued {
+        if job.uniqueKey != nil, job.onDuplicate == .keepExisting { return try await enqueueUnlessOpen(job, on: connection) }
         let row = try await connection.query(insert(job)).first
         guard let row else { throw JobQueueError.notEnqueued(job.kind) }
         let (id, inserted) = try row.decode((Int64, Bool).self)
@@ -16,6 +17,28 @@ public enum JobQueue {
             try await connection.execute("SELECT pg_notify('job_queue', \(job.queue))")
         }
         return Enqueued(id: id, inserted: inserted)
+    }
+
+    /// Inserts unless a job with the key is open, and then answers that job without touching
+    /// its row: a lock on it would hold up its runner until the caller's transaction ends.
+    private static func enqueueUnlessOpen(_ job: NewJob, on connection: PostgresConnection) async throws -> Enqueued {
+        for _ in 0..<10 {
+            if let id = try await connection.query("""
+                \(insertValues(job))
+                ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running') DO NOTHING
+                RETURNING id
+                """).scalar(Int64.self) {
+                return Enqueued(id: id, inserted: true)
+            }
+            if let id = try await connection.query("""
+                SELECT id FROM job_queue.jobs
+                WHERE unique_key = \(job.uniqueKey) AND state IN ('scheduled', 'available', 'running')
+                """).scalar(Int64.self) {
+                return Enqueued(id: id, inserted: false)
+            }
+            // The open job ended between the two statements: its key is free again.
+        }
+        throw JobQueueError.notEnqueued(job.kind)
     }
 
     /// Enqueues many jobs with one statement; unique keys are honoured as in `enqueue`.
@@ -43,49 +66,42 @@ public enum JobQueue {
             """).column(Int64.self)
     }
 
-    static func insert(_ job: NewJob) -> PostgresQuery {
+    static func insertValues(_ job: NewJob) -> PostgresQuery {
         let runAt = job.runAt ?? Date.distantPast
-        let values: PostgresQuery = """
+        return """
             INSERT INTO job_queue.jobs AS j (kind, payload, queue, priority, run_at, state, max_attempts, unique_key, tenant)
             VALUES (\(job.kind), \(job.payload)::jsonb, \(job.queue), \(job.priority), greatest(\(runAt), now()),
                     CASE WHEN \(runAt) <= now() THEN 'available' ELSE 'scheduled' END::job_queue.job_state,
                     \(job.maxAttempts), \(job.uniqueKey), \(job.tenant))
             """
-        guard job.uniqueKey != nil else { return "\(values) RETURNING id, true" }
-        // DO UPDATE (not DO NOTHING) so the open job's id comes back; xmax = 0 only on a fresh row.
-        switch job.onDuplicate {
-        case .keepExisting:
-            return """
-                \(values)
-                ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running')
-                DO UPDATE SET unique_key = excluded.unique_key
-                RETURNING id, (xmax = 0)
-                """
-        case .runNoLaterThan:
-            return """
-                \(values)
-                ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running')
-                DO UPDATE SET
-                    run_at = CASE WHEN j.state = 'running' THEN j.run_at ELSE least(j.run_at, excluded.run_at) END,
-                    state = CASE WHEN j.state = 'scheduled' AND least(j.run_at, excluded.run_at) <= now()
-                                 THEN 'available' ELSE j.state END,
-                    rerun = j.rerun OR j.state = 'running'
-                RETURNING id, (xmax = 0)
-                """
-        }
+    }
+
+    /// An insert whose open duplicate (same unique key) is brought forward to this job's time
+    /// or, if running, marked to run once more; xmax = 0 tells a fresh row from the duplicate.
+    /// The duplicate's row stays locked until the caller's transaction ends: callers keep
+    /// such transactions short (a workflow change, an SLA sync).
+    static func insert(_ job: NewJob) -> PostgresQuery {
+        let values = insertValues(job)
+        guard job.uniqueKey != nil, job.onDuplicate == .runNoLaterThan else { return "\(values) RETURNING id, true" }
+        return """
+            \(values)
+            ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running')
+            DO UPDATE SET
+                run_at = CASE WHEN j.state = 'running' THEN j.run_at ELSE least(j.run_at, excluded.run_at) END,
+                state = CASE WHEN j.state = 'scheduled' AND least(j.run_at, excluded.run_at) <= now()
+                             THEN 'available' ELSE j.state END,
+                rerun = j.rerun OR j.state = 'running'
+            RETURNING id, (xmax = 0)
+            """
     }
 }
 
 public enum JobQueueError: Error, Sendable, CustomStringConvertible {
     case notEnqueued(String)
-    case unknownJob(Int64)
-    case notInState(Int64, expected: String, actual: String)
 
     public var description: String {
         switch self {
         case .notEnqueued(let kind): "the job of kind \(kind) was not enqueued"
-        case .unknownJob(let id): "there is no job \(id)"
-        case .notInState(let id, let expected, let actual): "job \(id) is \(actual), not \(expected)"
         }
     }
 }

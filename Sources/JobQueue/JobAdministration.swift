@@ -9,18 +9,36 @@ public enum JobAdministration {
         case notFound(Int64)
         /// The job is in a state the action does not apply to.
         case notAllowed(id: Int64, state: String)
+        /// Retrying it would make a second open job with its unique key; `existing` is open.
+        case uniqueKeyTaken(id: Int64, existing: Int64?)
     }
 
     /// A failed (or cancelled) job runs again from its first attempt.
     public static func retry(_ id: Int64, tenant: UUID? = nil, on connection: PostgresConnection) async throws {
-        let changed = try await connection.query("""
+        let changed: String?
+        do {
+            // In the caller's transaction, a savepoint keeps it usable after a refused reopen.
+            changed = connection.isInTransaction
+                ? try await connection.savepoint { try await reopen(id, tenant: tenant, on: $0) }
+                : try await reopen(id, tenant: tenant, on: connection)
+        } catch let error as PostgresServerError where error.code == .uniqueViolation {
+            let existing = try? await connection.query("""
+                SELECT o.id FROM job_queue.jobs o JOIN job_queue.jobs f ON f.unique_key = o.unique_key
+                WHERE f.id = \(id) AND o.state IN ('scheduled', 'available', 'running')
+                """).scalar(Int64.self)
+            throw Failure.uniqueKeyTaken(id: id, existing: existing ?? nil)
+        }
+        guard let queue = changed else { throw try await failure(id, tenant: tenant, on: connection) }
+        try await connection.execute("SELECT pg_notify('job_queue', \(queue))")
+    }
+
+    private static func reopen(_ id: Int64, tenant: UUID?, on connection: PostgresConnection) async throws -> String? {
+        try await connection.query("""
             UPDATE job_queue.jobs
             SET state = 'available', attempt = 0, run_at = now(), finished_at = NULL, cancel_requested_at = NULL
             WHERE id = \(id) AND state IN ('failed', 'cancelled') AND (\(tenant)::uuid IS NULL OR tenant = \(tenant))
             RETURNING queue
             """).scalar(String.self)
-        guard let queue = changed else { throw try await failure(id, tenant: tenant, on: connection) }
-        try await connection.execute("SELECT pg_notify('job_queue', \(queue))")
     }
 
     /// A failed job is deleted: someone has dealt with it.

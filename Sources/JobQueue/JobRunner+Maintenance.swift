@@ -105,13 +105,20 @@ extension JobRunner {
         let retention = Int64(configuration.retention.seconds)
         let failedRetention = Int64(configuration.failedRetention.seconds)
         do {
-            let deleted = try await pool.execute("""
-                DELETE FROM job_queue.jobs WHERE id IN (
-                    SELECT id FROM job_queue.jobs
-                    WHERE (state IN ('succeeded', 'cancelled') AND finished_at < now() - \(retention) * interval '1 second')
-                       OR (state = 'failed' AND finished_at < now() - \(failedRetention) * interval '1 second')
-                    LIMIT 10000)
-                """)
+            // In batches, so no statement holds many locks; until a batch comes back short (a
+            // queue finishing thousands of jobs a second is kept up with), at most a million.
+            var deleted = 0
+            for _ in 0..<100 {
+                let batch = try await pool.execute("""
+                    DELETE FROM job_queue.jobs WHERE id IN (
+                        SELECT id FROM job_queue.jobs
+                        WHERE (state IN ('succeeded', 'cancelled') AND finished_at < now() - \(retention) * interval '1 second')
+                           OR (state = 'failed' AND finished_at < now() - \(failedRetention) * interval '1 second')
+                        LIMIT 10000)
+                    """)
+                deleted += batch
+                if batch < 10000 { break }
+            }
             try await pool.execute("""
                 DELETE FROM job_queue.runners
                 WHERE coalesce(stopped_at, heartbeat_at) < now() - \(failedRetention) * interval '1 second'

@@ -204,7 +204,7 @@ public final class JobRunner: Sendable {
             }
             completionWake.signal()
         case .success(.snooze(let until)):
-            await settle(job, error: nil, permanent: false, retryAfter: .zero, snoozeUntil: until)
+            await settleOutsideTask(job, error: nil, permanent: false, retryAfter: .zero, snoozeUntil: until)
         case .failure where handingBack:
             break  // handed back with the others; the attempt does not count
         case .failure(let error):
@@ -215,8 +215,8 @@ public final class JobRunner: Sendable {
                 "job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempt)/\(job.maxAttempts)",
                 "error": "\(error)",
             ])
-            await settle(job, error: String(String(describing: error).prefix(2000)), permanent: permanent,
-                         retryAfter: delay, snoozeUntil: nil)
+            await settleOutsideTask(job, error: String(String(describing: error).prefix(2000)), permanent: permanent,
+                                    retryAfter: delay, snoozeUntil: nil)
         }
         state.withLock { state in
             state.inFlight[job.queue, default: 1] -= 1
@@ -243,6 +243,14 @@ public final class JobRunner: Sendable {
             }
             return outcome ?? .failure(CancellationError())
         }
+    }
+
+    /// `settle` in a task of its own: the job's task may have been cancelled (a cancel
+    /// request, a time-out), and the record of how it ended must not be cancelled with it.
+    private func settleOutsideTask(_ job: Job, error: String?, permanent: Bool, retryAfter: Duration, snoozeUntil: Date?) async {
+        await Task {
+            await self.settle(job, error: error, permanent: permanent, retryAfter: retryAfter, snoozeUntil: snoozeUntil)
+        }.value
     }
 
     /// Records a run that did not succeed. If the database cannot be reached, the job is left

@@ -8,7 +8,8 @@ enum RunnerStatements {
 
     /// Takes up to `limit` runnable jobs of `kinds` from `queue`, in (priority, run_at) order:
     /// available ones and scheduled ones whose time has come. Rows another runner is claiming
-    /// are skipped, not waited for.
+    /// are skipped, not waited for. Due scheduled jobs are found by the range on run_at and only
+    /// they are sorted by priority, so far-future timers cost nothing here.
     static func claim(queue: String, kinds: [String], limit: Int, runner: UUID) -> PostgresQuery {
         """
         WITH available AS (
@@ -18,7 +19,7 @@ enum RunnerStatements {
         ), due AS (
             SELECT id, priority, run_at FROM job_queue.jobs
             WHERE state = 'scheduled' AND queue = \(queue) AND run_at <= now() AND kind = ANY(\(kinds))
-            ORDER BY run_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            ORDER BY priority, run_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
         ), picked AS (
             SELECT id FROM (SELECT * FROM available UNION ALL SELECT * FROM due) c
             ORDER BY priority, run_at, id LIMIT \(limit)
@@ -45,10 +46,10 @@ enum RunnerStatements {
         """
         WITH done AS (
             UPDATE job_queue.jobs
-            SET state = CASE WHEN rerun THEN 'available' ELSE 'succeeded' END::job_queue.job_state,
-                finished_at = CASE WHEN rerun THEN NULL ELSE now() END,
-                attempt = CASE WHEN rerun THEN 0 ELSE attempt END,
-                run_at = CASE WHEN rerun THEN now() ELSE run_at END,
+            SET state = CASE WHEN rerun AND cancel_requested_at IS NULL THEN 'available' ELSE 'succeeded' END::job_queue.job_state,
+                finished_at = CASE WHEN rerun AND cancel_requested_at IS NULL THEN NULL ELSE now() END,
+                attempt = CASE WHEN rerun AND cancel_requested_at IS NULL THEN 0 ELSE attempt END,
+                run_at = CASE WHEN rerun AND cancel_requested_at IS NULL THEN now() ELSE run_at END,
                 rerun = false, runner_id = NULL, heartbeat_at = NULL
             WHERE id = ANY(\(ids)) AND runner_id = \(runner) AND state = 'running'
             RETURNING queue, state

@@ -39,6 +39,8 @@ public struct CountyJobs: Sendable {
             switch failure {
             case .notFound: throw StoreFailure.notFound
             case .notAllowed(_, let state): throw StoreFailure.conflict("该任务当前状态为\(state)，只能处理失败或已取消的任务")
+            case .uniqueKeyTaken(_, let existing):
+                throw StoreFailure.conflict("同一事项已有待执行的任务\(existing.map { "（#\($0)）" } ?? "")，无需重试")
             }
         }
     }

@@ -112,6 +112,8 @@ private func administer(_ database: DatabaseOptions, _ id: Int64, done: String,
         switch failure {
         case .notFound(let id): throw CommandFailure("there is no job \(id)")
         case .notAllowed(let id, let state): throw CommandFailure("job \(id) is \(state); only failed or cancelled jobs can be retried or discarded, and only unfinished ones cancelled")
+        case .uniqueKeyTaken(let id, let existing):
+            throw CommandFailure("job \(id) has the unique key of an open job\(existing.map { " (#\($0))" } ?? ""); there is nothing to retry")
         }
     } catch {
         await pool.close()
