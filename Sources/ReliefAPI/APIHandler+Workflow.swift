@@ -5,7 +5,7 @@ import ReliefStore
 
 /// The linkage workflow (§5.2–§5.6). Every action answers the case as it stands afterwards.
 extension APIHandler {
-    private var workflow: Workflow { Workflow(store: store) }
+    var workflow: Workflow { Workflow(store: store) }
 
     func listQueue(_ input: Operations.ListQueue.Input) async throws -> Operations.ListQueue.Output {
         .ok(.init(body: .json(try await cases.queue(try signedIn(), limit: input.query.limit ?? 100).map(Self.schema))))

@@ -16,7 +16,10 @@ extension ServiceLevels {
     /// the marker set and do nothing again.
     public func fire(countyID: UUID, deadlineID: UUID) async throws -> Fired {
         try await store.withJobRunner(countyID: countyID) { transaction in
-            guard let deadline = try await LockedDeadline.lock(deadlineID, in: transaction), deadline.endedAt == nil else {
+            // Ended, or waiting for the applicant: no step now, and the timer is set again when
+            // the wait ends.
+            guard let deadline = try await LockedDeadline.lock(deadlineID, in: transaction), deadline.endedAt == nil,
+                  !deadline.paused else {
                 return Fired(steps: [], next: nil)
             }
             let now = try await transaction.query("SELECT now()").scalar(Date.self) ?? Date()
@@ -98,21 +101,24 @@ struct LockedDeadline {
     let schedule: SLASchedule
     let taken: Set<SLAStep>
     let endedAt: Date?
+    let paused: Bool
 
     static func lock(_ id: UUID, in transaction: TenantTransaction) async throws -> LockedDeadline? {
         guard let row = try await transaction.query("""
             SELECT d.case_id, c.case_number, d.stage::text, d.department_id, d.warn_at, d.due_at, d.escalate_at,
-                   d.warned_at IS NOT NULL, d.due_notified_at IS NOT NULL, d.escalated_at IS NOT NULL, d.ended_at
+                   d.warned_at IS NOT NULL, d.due_notified_at IS NOT NULL, d.escalated_at IS NOT NULL, d.ended_at,
+                   d.paused_at IS NOT NULL
             FROM sla_deadlines d JOIN cases c ON c.county_id = d.county_id AND c.id = d.case_id
             WHERE d.id = \(id)
             FOR UPDATE OF d
-            """).decode((UUID, String?, String, UUID?, Date, Date, Date, Bool, Bool, Bool, Date?).self).first,
+            """).decode((UUID, String?, String, UUID?, Date, Date, Date, Bool, Bool, Bool, Date?, Bool).self).first,
             let stage = SLAStage(rawValue: row.2) else { return nil }
         var taken: Set<SLAStep> = []
         if row.7 { taken.insert(.warning) }
         if row.8 { taken.insert(.due) }
         if row.9 { taken.insert(.escalation) }
         return LockedDeadline(id: id, caseID: row.0, caseNumber: row.1 ?? "", stage: stage, departmentID: row.3,
-                              schedule: SLASchedule(warnAt: row.4, dueAt: row.5, escalateAt: row.6), taken: taken, endedAt: row.10)
+                              schedule: SLASchedule(warnAt: row.4, dueAt: row.5, escalateAt: row.6), taken: taken, endedAt: row.10,
+                              paused: row.11)
     }
 }

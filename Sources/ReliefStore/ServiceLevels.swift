@@ -39,6 +39,24 @@ public struct ServiceLevels: Sendable {
         let departmentID: UUID?
         let start: Date
         let extensionWorkingDays: Int
+        /// Waiting for the applicant since then (补正), and office time waited before.
+        var pausedSince: Date? = nil
+        var pausedSeconds: Double = 0
+
+        /// As the stage's policy counts it: without pauses where the policy has none.
+        func counted(by policy: SLAPolicy) -> WantedDeadline {
+            guard !policy.pausesForApplicant else { return self }
+            var wanted = self
+            wanted.pausedSince = nil
+            wanted.pausedSeconds = 0
+            return wanted
+        }
+
+        func schedule(_ policy: SLAPolicy, green: Bool, itemLimitDays: Int, calendar: WorkingCalendar) -> SLASchedule {
+            SLASchedule(start: start, policy: policy, green: green, itemLimitWorkingDays: itemLimitDays,
+                        extensionWorkingDays: extensionWorkingDays, pausedTime: .milliseconds(Int64(pausedSeconds * 1000)),
+                        calendar: calendar)
+        }
     }
 
     /// Opens and ends the case's deadlines to match its stages; answers how many it opened.
@@ -46,16 +64,20 @@ public struct ServiceLevels: Sendable {
     public func sync(countyID: UUID, caseID: UUID) async throws -> Int {
         try await store.withJobRunner(countyID: countyID) { transaction in
             guard let snapshot = try await CaseSnapshot.read(in: transaction, caseID: caseID) else { return 0 }
-            let wanted = snapshot.wantedDeadlines()
+            let policies = try await Self.policies(in: transaction)
+            let wanted = snapshot.wantedDeadlines().map { $0.counted(by: policies[$0.stage] ?? .standard($0.stage)) }
             let open = try await OpenDeadline.all(in: transaction, caseID: caseID)
-            var opened = 0
             var ended: [(UUID, String)] = []
             var carried: [Int: OpenDeadline] = [:]
+            var adjusted: [(OpenDeadline, WantedDeadline)] = []
             for deadline in open {
                 if let index = wanted.firstIndex(where: { deadline.matches($0) }) {
-                    if deadline.extensionWorkingDays == wanted[index].extensionWorkingDays { continue }
-                    carried[index] = deadline
-                    ended.append((deadline.id, "extended"))
+                    if deadline.extensionWorkingDays != wanted[index].extensionWorkingDays {
+                        carried[index] = deadline
+                        ended.append((deadline.id, "extended"))
+                    } else if deadline.pauseDiffers(from: wanted[index]) {
+                        adjusted.append((deadline, wanted[index]))
+                    }
                 } else {
                     ended.append((deadline.id, snapshot.status.isOpen ? "met" : "closed"))
                 }
@@ -68,18 +90,36 @@ public struct ServiceLevels: Sendable {
                     UPDATE escalations SET resolved_at = now() WHERE deadline_id = \(id) AND resolved_at IS NULL AND \(reason) <> 'extended'
                     """)
             }
-            let policies = try await Self.policies(in: transaction)
             let calendar = try await Calendars(store: store).workingCalendar(in: transaction)
+            for (deadline, want) in adjusted {
+                let policy = policies[want.stage] ?? .standard(want.stage)
+                try await adjust(deadline, to: want.schedule(policy, green: snapshot.green, itemLimitDays: snapshot.itemLimitDays, calendar: calendar),
+                                 pausedSince: want.pausedSince, pausedSeconds: want.pausedSeconds, green: snapshot.green, in: transaction)
+            }
+            var opened = 0
             for (index, want) in wanted.enumerated() where carried[index] != nil || !open.contains(where: { $0.matches(want) }) {
                 let policy = policies[want.stage] ?? .standard(want.stage)
-                let schedule = SLASchedule(start: want.start, policy: policy, green: snapshot.green,
-                                           itemLimitWorkingDays: snapshot.itemLimitDays,
-                                           extensionWorkingDays: want.extensionWorkingDays, calendar: calendar)
+                let schedule = want.schedule(policy, green: snapshot.green, itemLimitDays: snapshot.itemLimitDays, calendar: calendar)
                 try await openDeadline(want, caseID: caseID, schedule: schedule, green: snapshot.green, carrying: carried[index], in: transaction)
                 opened += 1
             }
             return opened
         }
+    }
+
+    /// A wait for the applicant began or ended: the same deadline, its steps kept, its times
+    /// moved by the office time waited; no timer runs while it waits.
+    private func adjust(_ deadline: OpenDeadline, to schedule: SLASchedule, pausedSince: Date?, pausedSeconds: Double, green: Bool,
+                        in transaction: TenantTransaction) async throws {
+        let countyID = try await transaction.query("""
+            UPDATE sla_deadlines SET paused_at = \(pausedSince), paused_seconds = \(pausedSeconds),
+                   warn_at = \(schedule.warnAt), due_at = \(schedule.dueAt), escalate_at = \(schedule.escalateAt)
+            WHERE id = \(deadline.id)
+            RETURNING county_id
+            """).scalar(UUID.self)!
+        guard pausedSince == nil else { return }
+        try await Self.scheduleTimer(countyID: countyID, deadlineID: deadline.id, at: schedule.nextStepTime(taken: deadline.taken),
+                                     green: green, in: transaction)
     }
 
     private func openDeadline(_ want: WantedDeadline, caseID: UUID, schedule: SLASchedule, green: Bool, carrying old: OpenDeadline?,
@@ -89,13 +129,14 @@ public struct ServiceLevels: Sendable {
         let warnedAt = schedule.warnAt <= Date() ? old?.warnedAt : nil
         let (countyID, id) = try await transaction.query("""
             INSERT INTO sla_deadlines (county_id, case_id, assignment_id, department_id, stage, green, started_at,
-                                       warn_at, due_at, escalate_at, extension_working_days, warned_at)
+                                       warn_at, due_at, escalate_at, extension_working_days, warned_at, paused_at, paused_seconds)
             VALUES (current_setting('app.county_id')::uuid, \(caseID), \(want.assignmentID), \(want.departmentID),
                     \(want.stage.rawValue)::sla_stage, \(green), \(want.start), \(schedule.warnAt), \(schedule.dueAt),
-                    \(schedule.escalateAt), \(Int32(want.extensionWorkingDays)), \(warnedAt))
+                    \(schedule.escalateAt), \(Int32(want.extensionWorkingDays)), \(warnedAt), \(want.pausedSince), \(want.pausedSeconds))
             RETURNING county_id, id
             """).decode((UUID, UUID).self)[0]
         let taken: Set<SLAStep> = warnedAt == nil ? [] : [.warning]
+        guard want.pausedSince == nil else { return }
         try await Self.scheduleTimer(countyID: countyID, deadlineID: id, at: schedule.nextStepTime(taken: taken),
                                      green: green, in: transaction)
     }
@@ -135,6 +176,8 @@ struct CaseSnapshot {
     let itemLimitDays: Int
     /// When the case entered its present state.
     let enteredStatusAt: Date
+    let awaitingApplicantSince: Date?
+    let applicantWaitSeconds: Double
     let assignments: [Assignment]
 
     struct Assignment {
@@ -144,30 +187,35 @@ struct CaseSnapshot {
         let assignedAt: Date
         let signedAt: Date?
         let extensionWorkingDays: Int
+        let awaitingApplicantSince: Date?
+        let applicantWaitSeconds: Double
     }
 
     static func read(in transaction: TenantTransaction, caseID: UUID) async throws -> CaseSnapshot? {
         guard let row = try await transaction.query("""
             SELECT c.status::text, c.green_channel, coalesce(v.time_limit_days, 15),
                    coalesce((SELECT max(e.at) FROM case_events e
-                             WHERE e.county_id = c.county_id AND e.case_id = c.id AND e.to_status = c.status), c.created_at)
+                             WHERE e.county_id = c.county_id AND e.case_id = c.id AND e.to_status = c.status), c.created_at),
+                   c.awaiting_applicant_since, c.applicant_wait_seconds
             FROM cases c
             LEFT JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version
             WHERE c.id = \(caseID)
-            """).decode((String, Bool, Int32, Date).self).first,
+            """).decode((String, Bool, Int32, Date, Date?, Double).self).first,
             let status = CaseStatus(rawValue: row.0) else { return nil }
         let assignments = try await transaction.query("""
             SELECT a.id, a.department_id, a.status::text, a.assigned_at, a.signed_at,
                    coalesce((SELECT sum(x.days) FROM case_extensions x
-                             WHERE x.county_id = a.county_id AND x.assignment_id = a.id AND x.status = 'approved'), 0)::int4
+                             WHERE x.county_id = a.county_id AND x.assignment_id = a.id AND x.status = 'approved'), 0)::int4,
+                   a.awaiting_applicant_since, a.applicant_wait_seconds
             FROM case_assignments a
             WHERE a.case_id = \(caseID) AND a.superseded_at IS NULL
-            """).decode((UUID, UUID, String, Date, Date?, Int32).self).compactMap { row -> Assignment? in
+            """).decode((UUID, UUID, String, Date, Date?, Int32, Date?, Double).self).compactMap { row -> Assignment? in
                 guard let status = AssignmentStatus(rawValue: row.2) else { return nil }
                 return Assignment(id: row.0, departmentID: row.1, status: status, assignedAt: row.3, signedAt: row.4,
-                                  extensionWorkingDays: Int(row.5))
+                                  extensionWorkingDays: Int(row.5), awaitingApplicantSince: row.6, applicantWaitSeconds: row.7)
             }
-        return CaseSnapshot(status: status, green: row.1, itemLimitDays: Int(row.2), enteredStatusAt: row.3, assignments: assignments)
+        return CaseSnapshot(status: status, green: row.1, itemLimitDays: Int(row.2), enteredStatusAt: row.3,
+                            awaitingApplicantSince: row.4, applicantWaitSeconds: row.5, assignments: assignments)
     }
 
     /// The stages the case is in now, each with its start and who answers for it.
@@ -176,7 +224,9 @@ struct CaseSnapshot {
             [.init(stage: stage, assignmentID: nil, departmentID: nil, start: enteredStatusAt, extensionWorkingDays: 0)]
         }
         switch status {
-        case .submitted: return whole(.acceptance)
+        case .submitted:
+            return [.init(stage: .acceptance, assignmentID: nil, departmentID: nil, start: enteredStatusAt, extensionWorkingDays: 0,
+                          pausedSince: awaitingApplicantSince, pausedSeconds: applicantWaitSeconds)]
         case .jointReview: return whole(.jointReview)
         case .completed: return whole(.summary)
         case .dispatched, .inProgress:
@@ -188,7 +238,8 @@ struct CaseSnapshot {
                 case .accepted:
                     return .init(stage: .handling, assignmentID: assignment.id, departmentID: assignment.departmentID,
                                  start: assignment.signedAt ?? assignment.assignedAt,
-                                 extensionWorkingDays: assignment.extensionWorkingDays)
+                                 extensionWorkingDays: assignment.extensionWorkingDays,
+                                 pausedSince: assignment.awaitingApplicantSince, pausedSeconds: assignment.applicantWaitSeconds)
                 case .returned, .done:
                     return nil
                 }
@@ -207,18 +258,31 @@ struct OpenDeadline {
     let startedAt: Date
     let extensionWorkingDays: Int
     let warnedAt: Date?
+    let taken: Set<SLAStep>
+    let pausedAt: Date?
+    let pausedSeconds: Double
 
     static func all(in transaction: TenantTransaction, caseID: UUID) async throws -> [OpenDeadline] {
         try await transaction.query("""
-            SELECT id, stage::text, assignment_id, started_at, extension_working_days, warned_at
+            SELECT id, stage::text, assignment_id, started_at, extension_working_days, warned_at,
+                   due_notified_at IS NOT NULL, escalated_at IS NOT NULL, paused_at, paused_seconds
             FROM sla_deadlines WHERE case_id = \(caseID) AND ended_at IS NULL
             FOR UPDATE
-            """).decode((UUID, String, UUID?, Date, Int32, Date?).self).compactMap { row in
-                SLAStage(rawValue: row.1).map {
-                    OpenDeadline(id: row.0, stage: $0, assignmentID: row.2, startedAt: row.3,
-                                 extensionWorkingDays: Int(row.4), warnedAt: row.5)
+            """).decode((UUID, String, UUID?, Date, Int32, Date?, Bool, Bool, Date?, Double).self).compactMap { row in
+                var taken: Set<SLAStep> = []
+                if row.5 != nil { taken.insert(.warning) }
+                if row.6 { taken.insert(.due) }
+                if row.7 { taken.insert(.escalation) }
+                return SLAStage(rawValue: row.1).map {
+                    OpenDeadline(id: row.0, stage: $0, assignmentID: row.2, startedAt: row.3, extensionWorkingDays: Int(row.4),
+                                 warnedAt: row.5, taken: taken, pausedAt: row.8, pausedSeconds: row.9)
                 }
             }
+    }
+
+    /// A wait for the applicant began or ended, or more office time was waited.
+    func pauseDiffers(from wanted: ServiceLevels.WantedDeadline) -> Bool {
+        (pausedAt == nil) != (wanted.pausedSince == nil) || abs(pausedSeconds - wanted.pausedSeconds) >= 1
     }
 
     /// The same stage of the same assignment, begun at the same time (timestamps compared to

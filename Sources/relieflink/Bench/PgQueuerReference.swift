@@ -66,9 +66,9 @@ struct PgQueuerReference {
         let result = try await Subprocess.run(executable, arguments: Arguments(arguments), input: .none,
                                               output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         guard case .exited(0) = result.terminationStatus else {
-            throw CommandFailure("\(program) failed: \(result.standardError ?? "")")
+            throw CommandFailure("\(program) failed: \(result.standardError)")
         }
-        return result.standardOutput ?? ""
+        return result.standardOutput
     }
 
     static let script = #"""
