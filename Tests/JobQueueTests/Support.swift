@@ -11,65 +11,7 @@ import TestSupport
 // administer, as the servers do), runners that are always shut down, and small thread-safe
 // recorders for what handlers saw.
 
-// MARK: - Bounded waits
-
-/// Polls `condition` until it holds or `limit` has passed; returns whether it held.
-func eventually(
-    within limit: Duration = .seconds(15),
-    every interval: Duration = .milliseconds(25),
-    _ condition: () async throws -> Bool
-) async rethrows -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + limit
-    while true {
-        if try await condition() { return true }
-        if clock.now >= deadline { return false }
-        try? await Task.sleep(for: interval)
-    }
-}
-
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "did not finish within \(limit)" }
-}
-
-/// Runs `body` and returns its value, or throws `DeadlineExceeded` once `limit` has passed
-/// (cancelling `body` and not waiting for it, so a hang fails the test instead of stalling it).
-func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let once = ResumeOnce(continuation)
-        let work = Task {
-            do { once.resume(with: .success(try await body())) } catch { once.resume(with: .failure(error)) }
-        }
-        Task {
-            try? await Task.sleep(for: limit)
-            if once.resume(with: .failure(DeadlineExceeded(limit: limit))) { work.cancel() }
-        }
-    }
-}
-
-/// The result of a task, or `DeadlineExceeded` if it does not end within `limit`.
-func result<T: Sendable>(of task: Task<T, Error>, within limit: Duration) async throws -> Result<T, Error> {
-    try await withDeadline(limit) { await task.result }
-}
-
-private final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, Error>?>
-
-    init(_ continuation: CheckedContinuation<T, Error>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    @discardableResult
-    func resume(with result: Result<T, Error>) -> Bool {
-        let taken = continuation.withLock { stored -> CheckedContinuation<T, Error>? in
-            defer { stored = nil }
-            return stored
-        }
-        taken?.resume(with: result)
-        return taken != nil
-    }
-}
+// MARK: - Bounded waits: TestSupport/BoundedWaits.swift
 
 /// Sleeps even when the task is cancelled: a handler that ignores cancellation.
 func sleepIgnoringCancellation(_ duration: Duration) async {
