@@ -18,7 +18,7 @@ public enum TestDatabase {
     /// An empty template for the wrapper's tests, which must not depend on the migrations.
     static let plainTemplate = Task<Void, Error> {
         let cluster = try await TestDatabase.cluster.value
-        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString()))
+        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString(), connectTimeout: connectTimeout))
         try await admin.executeScript("CREATE DATABASE plain_template")
         await admin.close()
     }
@@ -26,11 +26,11 @@ public enum TestDatabase {
     /// The migrated template, created on first use.
     static let migratedTemplate = Task<Void, Error> {
         let cluster = try await TestDatabase.cluster.value
-        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString()))
+        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString(), connectTimeout: connectTimeout))
         try await admin.executeScript("CREATE DATABASE relieflink_template")
         await admin.close()
         let template = try await PostgresConnection.connect(
-            ConnectionConfiguration(cluster.connectionString(database: "relieflink_template")))
+            ConnectionConfiguration(cluster.connectionString(database: "relieflink_template"), connectTimeout: connectTimeout))
         try await Migrator().migrate(template)
         // The login the servers use: a member of relieflink_app, neither owner nor superuser.
         try await template.executeScript("CREATE ROLE \(appLogin) LOGIN IN ROLE relieflink_app")
@@ -39,13 +39,17 @@ public enum TestDatabase {
 
     private static let counter = Mutex(0)
 
+    /// Hundreds of tests start at once on a two-core CI machine; a new server process may wait
+    /// its turn for a while there, which must not fail a test.
+    static let connectTimeout: Duration = .seconds(60)
+
     /// The login role tests connect as to go through row-level security.
     public static let appLogin = "relieflink_web"
 
     /// The same database as `owner`, connecting as the application's login role.
     public static func appConfiguration(_ owner: ConnectionConfiguration) -> ConnectionConfiguration {
         // In a conninfo string a later keyword overrides an earlier one.
-        ConnectionConfiguration(owner.connectionString + " user=\(appLogin)")
+        ConnectionConfiguration(owner.connectionString + " user=\(appLogin)", connectTimeout: connectTimeout)
     }
 
     /// The private cluster (to start and stop it in tests that need that).
@@ -63,11 +67,11 @@ public enum TestDatabase {
             return value
         }
         let name = "test_\(getpid())_\(number)"
-        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString()))
+        let admin = try await PostgresConnection.connect(ConnectionConfiguration(cluster.connectionString(), connectTimeout: connectTimeout))
         defer { Task { await admin.close() } }
         let template = migrated ? "relieflink_template" : "plain_template"
         try await admin.executeScript("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(template) STRATEGY FILE_COPY")
-        return ConnectionConfiguration(cluster.connectionString(database: name))
+        return ConnectionConfiguration(cluster.connectionString(database: name), connectTimeout: connectTimeout)
     }
 
     /// A connection to a new database, closed after `body`.
