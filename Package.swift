@@ -155,11 +155,22 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
-                // RobustnessTests: the real server over HTTP, on a private PostgreSQL.
-                "LocalPostgres", "Postgres", "ReliefDomain",
+                // RobustnessTests: the real server over HTTP, on a private PostgreSQL;
+                // SLAKillTests: two job runners, one killed, over the store's cases.
+                "LocalPostgres", "Postgres", "ReliefDomain", "ReliefStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Deliveries and SLA timers with a real runner, database and HTTP receiver.
+        .testTarget(
+            name: "ReliefJobsTests",
+            dependencies: [
+                "ReliefJobs", "ReliefStore", "ReliefDomain", "JobQueue", "Postgres", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

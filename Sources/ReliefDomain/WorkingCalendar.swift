@@ -96,9 +96,12 @@ public struct WorkingCalendar: Sendable, Equatable {
         return day
     }
 
-    /// When the working day of `date` ends; for a non-working day, the end of the next working day.
+    /// When the working day of `date` ends; on a day off, or after closing time, the end of
+    /// the next working day (a same-day limit is never due before it began).
     public func endOfWorkingDay(containing date: Date) -> Date {
-        closing(of: workingDay(onOrAfter: CivilDay(date)))
+        let day = workingDay(onOrAfter: CivilDay(date))
+        let end = closing(of: day)
+        return date < end ? end : closing(of: workingDay(onOrAfter: day.adding(days: 1)))
     }
 
     /// The deadline `count` working days after `start`: the end of the `count`-th working day

@@ -9,6 +9,14 @@ public struct ApplicantNotice: Sendable, Equatable {
     public let caseNumber: String
     public let phone: String
     public let text: String
+
+    public init(countyID: UUID, reference: String, caseNumber: String, phone: String, text: String) {
+        self.countyID = countyID
+        self.reference = reference
+        self.caseNumber = caseNumber
+        self.phone = phone
+        self.text = text
+    }
 }
 
 /// Where applicant notices go. The default writes them to a file or the log; an SMS gateway

@@ -49,8 +49,9 @@ public struct ReliefJobs: Sendable {
     public func register(on runner: JobRunner) {
         let delivery = DeliveryJob(deliveries: Deliveries(store: store, cipher: cipher), notices: noticeSender,
                                    callbacks: SignedPost(client: http), logger: logger)
-        // Deliveries back off from 5 s to an hour: a receiver that is down for a day is retried
-        // about twelve times, then the row is marked failed and shows on the case's timeline.
+        // Deliveries back off from 5 s to an hour between attempts; with 30 attempts a receiver
+        // down for most of a day is still reached, then the row is marked failed and shows on
+        // the case's timeline and in the county's failed jobs.
         runner.register(kind: Deliveries.jobKind, timeout: .seconds(60),
                         retry: RetryPolicy(base: .seconds(5), maximum: .seconds(3600))) { job in
             try await delivery.run(job)

@@ -29,7 +29,7 @@ enum Outbox {
             RETURNING county_id, id
             """).decode((UUID, Int64).self)[0]
         let job = try NewJob(kind: deliveryKind, payload: Delivery(countyID: countyID, outboxID: id),
-                             queue: deliveryQueue, priority: urgent ? 1 : 5, maxAttempts: 12, tenant: countyID)
+                             queue: deliveryQueue, priority: urgent ? 1 : 5, maxAttempts: 30, tenant: countyID)
         try await JobQueue.enqueue(job, on: transaction.connection)
     }
 }

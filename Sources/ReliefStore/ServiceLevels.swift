@@ -79,7 +79,9 @@ public struct ServiceLevels: Sendable {
                         adjusted.append((deadline, wanted[index]))
                     }
                 } else {
-                    ended.append((deadline.id, snapshot.status.isOpen ? "met" : "closed"))
+                    // A stage left by a decision — dispatch, rejection, an outcome, the summary — is
+                    // met; only a withdrawn application ends its deadlines without one.
+                    ended.append((deadline.id, snapshot.status == .withdrawn ? "closed" : "met"))
                 }
             }
             for (id, reason) in ended {
@@ -146,7 +148,7 @@ public struct ServiceLevels: Sendable {
                               in transaction: TenantTransaction) async throws {
         guard let time else { return }
         let job = try NewJob(kind: timerKind, payload: TimerPayload(countyID: countyID, deadlineID: deadlineID),
-                             queue: queue, priority: green ? 1 : 4, runAt: time, uniqueKey: "sla.timer:\(deadlineID)",
+                             queue: queue, priority: green ? 1 : 4, runAt: time, uniqueKey: "sla.timer:\(deadlineID.uuidString.lowercased())",
                              onDuplicate: .runNoLaterThan, tenant: countyID)
         try await JobQueue.enqueue(job, on: transaction.connection)
     }
@@ -195,7 +197,9 @@ struct CaseSnapshot {
         guard let row = try await transaction.query("""
             SELECT c.status::text, c.green_channel, coalesce(v.time_limit_days, 15),
                    coalesce((SELECT max(e.at) FROM case_events e
-                             WHERE e.county_id = c.county_id AND e.case_id = c.id AND e.to_status = c.status), c.created_at),
+                             WHERE e.county_id = c.county_id AND e.case_id = c.id AND e.to_status = c.status
+                               -- Only events that moved the case: a decision or a wait leaves the stage's clock alone.
+                               AND e.from_status IS DISTINCT FROM e.to_status), c.created_at),
                    c.awaiting_applicant_since, c.applicant_wait_seconds
             FROM cases c
             LEFT JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version
