@@ -38,7 +38,9 @@ struct RobustnessTests {
             // §5.1.2: citizens apply online, 16 at a time, until the server is killed mid-burst.
             let burst = Burst(world: world, label: "kill")
             let load = Task { await burst.run(clients: 16, pauseAfterFailure: .zero) }
-            try await Task.sleep(for: .seconds(1))
+            // Killed once it is well under way, however slow a loaded machine makes the server.
+            _ = await burst.waitForCreatedCount(10, within: .seconds(60))
+            try await Task.sleep(for: .milliseconds(200))
             first.kill()
             burst.stop()
             let outcomes = await load.value
@@ -455,6 +457,7 @@ final class Burst: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let counter = Atomic<Int>(0)
     private let lastCreated = Mutex<ContinuousClock.Instant?>(nil)
+    private let created = Atomic<Int>(0)
 
     init(world: RobustnessWorld, label: String) {
         self.world = world
@@ -481,6 +484,16 @@ final class Burst: Sendable {
             for await outcomes in group { all += outcomes }
             return all
         }
+    }
+
+    /// Waits until `count` applications have been answered 201; whether they were.
+    func waitForCreatedCount(_ count: Int, within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if created.load(ordering: .relaxed) >= count { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 
     /// Waits until some client is answered 201 for a request sent after `instant`.
@@ -514,7 +527,10 @@ final class Burst: Sendable {
             let status = Int(response.status.code)
             let caseNumber = status == 201 ? object["caseNumber"] as? String : nil
             let finished = ContinuousClock.now
-            if caseNumber != nil { lastCreated.withLock { $0 = max($0 ?? started, started) } }
+            if caseNumber != nil {
+                lastCreated.withLock { $0 = max($0 ?? started, started) }
+                created.add(1, ordering: .relaxed)
+            }
             let isProblem = response.headers["content-type"].first?.hasPrefix("application/problem+json") == true
                 && object["status"] as? Int == status
             return Outcome(description: description, status: status, caseNumber: caseNumber, isProblem: isProblem,

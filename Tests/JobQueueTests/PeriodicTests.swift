@@ -21,7 +21,9 @@ struct PeriodicTests {
             handle.runner.schedule(tick)
             db.start(handle)
         }
-        let leaders = try await sampleLeaders(handles.map(\.runner), for: .milliseconds(4500))
+        // Sampled until three slots have been enqueued (a loaded machine may take longer than
+        // the 3 s they span), at most 30 s.
+        let leaders = try await sampleLeaders(handles.map(\.runner), until: { try await Self.slotsEnqueued(db) >= 3 })
         #expect(leaders.allSatisfy { $0 <= 1 }, "two runners led at once: \(leaders.filter { $0 > 1 }.count) samples")
         #expect(leaders.contains(1), "no runner ever led")
         try await expectOneLease(db, held: handles.map(\.runner))
@@ -29,16 +31,21 @@ struct PeriodicTests {
         try await expectOneJobPerSlot(db, log: log)
     }
 
-    /// Samples how many of `runners` believe they lead, every 50 ms.
-    private func sampleLeaders(_ runners: [JobRunner], for duration: Duration) async throws -> [Int] {
+    /// Samples how many of `runners` believe they lead, every 50 ms, until `done` (at most 30 s).
+    private func sampleLeaders(_ runners: [JobRunner], until done: () async throws -> Bool) async throws -> [Int] {
         let clock = ContinuousClock()
-        let end = clock.now + duration
+        let end = clock.now + .seconds(30)
         var samples: [Int] = []
         while clock.now < end {
             samples.append(runners.filter(\.health.isLeader).count)
+            if try await done() { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         return samples
+    }
+
+    private static func slotsEnqueued(_ db: QueueDatabase) async throws -> Int {
+        try await db.countJobs(where: "kind = 'tick'")
     }
 
     /// The leader lease is one row, held by the runner that believes it leads.
@@ -51,19 +58,21 @@ struct PeriodicTests {
     }
 
     /// Every periodic job belongs to a slot of its own (its transaction's time, truncated to
-    /// the second, is the slot), each ran once, and the last slot recorded is the latest job's.
+    /// the second, is the slot), each ran once, and the last slot recorded is no older than the
+    /// latest job's.
     private func expectOneJobPerSlot(_ db: QueueDatabase, log: RunLog) async throws {
         let perSlot = try await db.admin.query("""
             SELECT date_trunc('second', created_at), count(*) FROM job_queue.jobs WHERE kind = 'tick' GROUP BY 1 ORDER BY 1
             """).decode((Date, Int).self)
-        #expect(perSlot.count >= 2, "expected a tick for most of the ~4 s, got \(perSlot.count)")
+        #expect(perSlot.count >= 3, "expected three slots' ticks, got \(perSlot.count)")
         #expect(perSlot.allSatisfy { $0.1 == 1 }, "a slot was enqueued twice: \(perSlot)")
         // Each job that ran, ran once; only the last may have been enqueued too late to run.
         #expect(log.perJob.values.allSatisfy { $0 == 1 })
         #expect(try await db.countJobs(where: "kind = 'tick' AND state = 'succeeded'") == log.count)
         #expect(log.count >= perSlot.count - 1)
         let lastSlot = try await db.admin.query("SELECT last_slot FROM job_queue.periodic_slots WHERE name = 'tick'").scalar(Date.self)
-        #expect(lastSlot == perSlot.last?.0)
+        // A slot whose predecessor was still open is recorded without a second job (no pile-up).
+        #expect(lastSlot.map { slot in perSlot.last.map { slot >= $0.0 } ?? false } == true, "\(String(describing: lastSlot)) \(perSlot)")
         #expect(try await db.countJobs(where: "kind = 'tick' AND unique_key = 'periodic:tick'") == perSlot.count)
     }
 
