@@ -49,12 +49,14 @@ struct ProblemMiddleware: ServerMiddleware {
         }
     }
 
-    /// The database cannot be reached or is restarting: a passing condition, 503 with
-    /// `Retry-After`, not a bug.
+    /// The database cannot be reached, is restarting or is too busy to answer in time (a
+    /// statement past its time-out, no connection free in time): a passing condition, 503
+    /// with `Retry-After`, not a bug.
     static func isDatabaseUnavailable(_ error: any Error) -> Bool {
+        if case PostgresError.statementTimeout = error { return true }
         if let error = error as? PostgresError { return error.isConnectionError }
         if case ConnectionPoolError.timedOut = error { return true }
-        if let error = error as? PostgresServerError { return ["57", "08"].contains(error.code.errorClass) && error.code != .queryCanceled }
+        if let error = error as? PostgresServerError { return ["57", "08"].contains(error.code.errorClass) }
         return false
     }
 

@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite("Cancelling jobs")
+@Suite("Cancelling jobs", .serialized)
 struct CancellationTests {
     @Test("cancelling a waiting job makes it cancelled, and it never runs")
     func cancelWaitingJob() async throws {

@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite("Claiming: exactly once, wake-up, priorities, concurrency, scheduled jobs")
+@Suite("Claiming: exactly once, wake-up, priorities, concurrency, scheduled jobs", .serialized)
 struct ClaimingTests {
     // MARK: Several runners
 

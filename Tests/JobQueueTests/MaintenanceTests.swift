@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite("Pruning and the watchdog")
+@Suite("Pruning and the watchdog", .serialized)
 struct MaintenanceTests {
     /// A finished job, finished `age` ago (SQL interval text), written as the superuser.
     private func insertFinished(_ db: QueueDatabase, _ state: String, age: String) async throws -> Int64 {

@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite("Periodic jobs and the leader")
+@Suite("Periodic jobs and the leader", .serialized)
 struct PeriodicTests {
     private let tick = PeriodicJob(name: "tick", schedule: .every(.seconds(1)), job: NewJob(kind: "tick"))
 

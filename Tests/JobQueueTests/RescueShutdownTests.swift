@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite("Rescue of dead runners' jobs, and graceful shutdown")
+@Suite("Rescue of dead runners' jobs, and graceful shutdown", .serialized)
 struct RescueShutdownTests {
     /// A runner that died a minute ago holding one job (as the superuser writes it).
     private func insertDeadRunnersJob(_ db: QueueDatabase, attempt: Int32, maxAttempts: Int32) async throws -> (runner: UUID, job: Int64) {

@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite("Retries, permanent failures, time-outs and snoozes")
+@Suite("Retries, permanent failures, time-outs and snoozes", .serialized)
 struct RetryTests {
     /// Throws on the first `failures` runs of each job, then succeeds.
     private func flaky(_ log: RunLog, failures: Int) -> @Sendable (Job) async throws -> JobOutcome {

@@ -57,7 +57,7 @@ final class RunLog: Sendable {
         Dictionary(all.map { ($0.id, 1) }, uniquingKeysWith: +)
     }
 
-    func wait(for count: Int, within limit: Duration = .seconds(20)) async -> Bool {
+    func wait(for count: Int, within limit: Duration = .seconds(45)) async -> Bool {
         await eventually(within: limit) { self.count >= count }
     }
 }
@@ -253,12 +253,12 @@ final class QueueDatabase: Sendable {
     }
 
     /// Waits until job `id` is in `state`; false if it was not within `limit`.
-    func waitFor(_ id: Int64, toBe expected: String, within limit: Duration = .seconds(20)) async throws -> Bool {
+    func waitFor(_ id: Int64, toBe expected: String, within limit: Duration = .seconds(45)) async throws -> Bool {
         try await eventually(within: limit) { try await self.state(of: id) == expected }
     }
 
     /// Waits until `count` jobs match `condition`.
-    func waitForJobs(_ count: Int, where condition: String, within limit: Duration = .seconds(20)) async throws -> Bool {
+    func waitForJobs(_ count: Int, where condition: String, within limit: Duration = .seconds(45)) async throws -> Bool {
         try await eventually(within: limit) { try await self.countJobs(where: condition) == count }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 
 /// Polls `condition` until it holds or `limit` has passed; returns whether it held.
 public func eventually(
-    within limit: Duration = .seconds(10),
+    within limit: Duration = .seconds(30),
     every interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
