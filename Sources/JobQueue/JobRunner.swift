@@ -25,7 +25,6 @@ public final class JobRunner: Sendable {
     struct State {
         var handlers: [String: Handler] = [:]
         var periodic: [PeriodicJob] = []
-        var started = false
         var stopping = false
         /// Grace is over: cancelled jobs are handed back rather than settled.
         var handingBack = false
@@ -97,10 +96,7 @@ public final class JobRunner: Sendable {
 
     /// Runs until `shutdown()`.
     public func run() async throws {
-        let kinds = state.withLock { state -> [String] in
-            state.started = true
-            return state.handlers.keys.sorted()
-        }
+        let kinds = state.withLock { $0.handlers.keys.sorted() }
         try await pool.execute("""
             INSERT INTO job_queue.runners (id, host, pid, queues)
             VALUES (\(id), \(ProcessInfo.processInfo.hostName), \(Int32(ProcessInfo.processInfo.processIdentifier)),

@@ -108,6 +108,11 @@ public enum SLAStep: String, Sendable, CaseIterable, Codable, Comparable {
     public static func < (lhs: SLAStep, rhs: SLAStep) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
+
+    /// The steps a deadline has taken, from whether its three markers are set.
+    public static func taken(warned: Bool, due: Bool, escalated: Bool) -> Set<SLAStep> {
+        Set(zip(allCases, [warned, due, escalated]).filter(\.1).map(\.0))
+    }
 }
 
 /// When a stage that started at `start` warns, falls due and escalates.

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import JobQueue
-import Logging
 import ReliefStore
 
 /// Delivers one outbox row: an applicant notice through the notice sender, or a 12345 status
@@ -12,7 +11,6 @@ struct DeliveryJob: Sendable {
     let deliveries: Deliveries
     let notices: any NoticeSender
     let callbacks: SignedPost
-    let logger: Logger
 
     func run(_ job: Job) async throws -> JobOutcome {
         let payload = try job.decode(Deliveries.JobPayload.self)

@@ -48,7 +48,7 @@ public struct ReliefJobs: Sendable {
 
     public func register(on runner: JobRunner) {
         let delivery = DeliveryJob(deliveries: Deliveries(store: store, cipher: cipher), notices: noticeSender,
-                                   callbacks: SignedPost(client: http), logger: logger)
+                                   callbacks: SignedPost(client: http))
         // Deliveries back off from 5 s to an hour between attempts; with 30 attempts a receiver
         // down for most of a day is still reached, then the row is marked failed and shows on
         // the case's timeline and in the county's failed jobs.

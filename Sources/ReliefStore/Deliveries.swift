@@ -32,8 +32,8 @@ public struct Deliveries: Sendable {
     }
 
     /// The job that delivers one outbox row (enqueued with the row, `Outbox.add`).
-    public static let jobKind = Outbox.deliveryKind
-    public static let queue = Outbox.deliveryQueue
+    public static let jobKind = "outbox.deliver"
+    public static let queue = "delivery"
     public struct JobPayload: Codable, Sendable {
         public let countyID: UUID
         public let outboxID: Int64

@@ -113,10 +113,7 @@ struct LockedDeadline {
             FOR UPDATE OF d
             """).decode((UUID, String?, String, UUID?, Date, Date, Date, Bool, Bool, Bool, Date?, Bool).self).first,
             let stage = SLAStage(rawValue: row.2) else { return nil }
-        var taken: Set<SLAStep> = []
-        if row.7 { taken.insert(.warning) }
-        if row.8 { taken.insert(.due) }
-        if row.9 { taken.insert(.escalation) }
+        let taken = SLAStep.taken(warned: row.7, due: row.8, escalated: row.9)
         return LockedDeadline(id: id, caseID: row.0, caseNumber: row.1 ?? "", stage: stage, departmentID: row.3,
                               schedule: SLASchedule(warnAt: row.4, dueAt: row.5, escalateAt: row.6), taken: taken, endedAt: row.10,
                               paused: row.11)

@@ -65,7 +65,7 @@ public struct ServiceLevels: Sendable {
         try await store.withJobRunner(countyID: countyID) { transaction in
             guard let snapshot = try await CaseSnapshot.read(in: transaction, caseID: caseID) else { return 0 }
             let policies = try await Self.policies(in: transaction)
-            let wanted = snapshot.wantedDeadlines().map { $0.counted(by: policies[$0.stage] ?? .standard($0.stage)) }
+            let wanted = snapshot.wantedDeadlines().map { $0.counted(by: Self.policy($0.stage, in: policies)) }
             let open = try await OpenDeadline.all(in: transaction, caseID: caseID)
             var ended: [(UUID, String)] = []
             var carried: [Int: OpenDeadline] = [:]
@@ -94,13 +94,13 @@ public struct ServiceLevels: Sendable {
             }
             let calendar = try await Calendars(store: store).workingCalendar(in: transaction)
             for (deadline, want) in adjusted {
-                let policy = policies[want.stage] ?? .standard(want.stage)
+                let policy = Self.policy(want.stage, in: policies)
                 try await adjust(deadline, to: want.schedule(policy, green: snapshot.green, itemLimitDays: snapshot.itemLimitDays, calendar: calendar),
                                  pausedSince: want.pausedSince, pausedSeconds: want.pausedSeconds, green: snapshot.green, in: transaction)
             }
             var opened = 0
             for (index, want) in wanted.enumerated() where carried[index] != nil || !open.contains(where: { $0.matches(want) }) {
-                let policy = policies[want.stage] ?? .standard(want.stage)
+                let policy = Self.policy(want.stage, in: policies)
                 let schedule = want.schedule(policy, green: snapshot.green, itemLimitDays: snapshot.itemLimitDays, calendar: calendar)
                 try await openDeadline(want, caseID: caseID, schedule: schedule, green: snapshot.green, carrying: carried[index], in: transaction)
                 opened += 1
@@ -151,6 +151,11 @@ public struct ServiceLevels: Sendable {
                              queue: queue, priority: green ? 1 : 4, runAt: time, uniqueKey: "sla.timer:\(deadlineID.uuidString.lowercased())",
                              onDuplicate: .runNoLaterThan, tenant: countyID)
         try await JobQueue.enqueue(job, on: transaction.connection)
+    }
+
+    /// The county's policy for `stage`, or the standard one.
+    static func policy(_ stage: SLAStage, in policies: [SLAStage: SLAPolicy]) -> SLAPolicy {
+        policies[stage] ?? .standard(stage)
     }
 
     /// The county's policies that differ from the standard ones.
@@ -273,13 +278,10 @@ struct OpenDeadline {
             FROM sla_deadlines WHERE case_id = \(caseID) AND ended_at IS NULL
             FOR UPDATE
             """).decode((UUID, String, UUID?, Date, Int32, Date?, Bool, Bool, Date?, Double).self).compactMap { row in
-                var taken: Set<SLAStep> = []
-                if row.5 != nil { taken.insert(.warning) }
-                if row.6 { taken.insert(.due) }
-                if row.7 { taken.insert(.escalation) }
-                return SLAStage(rawValue: row.1).map {
+                SLAStage(rawValue: row.1).map {
                     OpenDeadline(id: row.0, stage: $0, assignmentID: row.2, startedAt: row.3, extensionWorkingDays: Int(row.4),
-                                 warnedAt: row.5, taken: taken, pausedAt: row.8, pausedSeconds: row.9)
+                                 warnedAt: row.5, taken: SLAStep.taken(warned: row.5 != nil, due: row.6, escalated: row.7),
+                                 pausedAt: row.8, pausedSeconds: row.9)
                 }
             }
     }

@@ -130,17 +130,22 @@ GRANT SELECT, INSERT, UPDATE ON sla_policies, sla_deadlines, escalations, staff_
 
 -- Enqueues a job from SQL, as JobQueue.enqueue does with DuplicatePolicy.runNoLaterThan:
 -- while a job with the key is open, it is brought forward to now, or run again if running.
+-- A fresh row wakes the runners through the insert trigger; only a job brought forward needs
+-- a NOTIFY of its own.
 CREATE FUNCTION job_queue.enqueue_now(job_kind text, job_payload jsonb, job_queue_name text, job_priority smallint,
                                       job_unique_key text, job_tenant uuid) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO job_queue.jobs AS j (kind, payload, queue, priority, state, unique_key, tenant)
-    VALUES (job_kind, job_payload, job_queue_name, job_priority, 'available', job_unique_key, job_tenant)
-    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running')
-    DO UPDATE SET
-        run_at = CASE WHEN j.state = 'running' THEN j.run_at ELSE least(j.run_at, now()) END,
-        state = CASE WHEN j.state = 'scheduled' THEN 'available' ELSE j.state END,
-        rerun = j.rerun OR j.state = 'running';
-    SELECT pg_notify('job_queue', job_queue_name);
+    WITH enqueued AS (
+        INSERT INTO job_queue.jobs AS j (kind, payload, queue, priority, state, unique_key, tenant)
+        VALUES (job_kind, job_payload, job_queue_name, job_priority, 'available', job_unique_key, job_tenant)
+        ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running')
+        DO UPDATE SET
+            run_at = CASE WHEN j.state = 'running' THEN j.run_at ELSE least(j.run_at, now()) END,
+            state = CASE WHEN j.state = 'scheduled' THEN 'available' ELSE j.state END,
+            rerun = j.rerun OR j.state = 'running'
+        RETURNING xmax = 0 AS inserted
+    )
+    SELECT pg_notify('job_queue', job_queue_name) FROM enqueued WHERE NOT inserted;
 $$;
 
 -- A case's deadlines must be looked at again: its state, an assignment's or an extension's
