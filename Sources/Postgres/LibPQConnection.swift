@@ -107,31 +107,95 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     private func executePrepared(_ query: PostgresQuery, key: StatementKey) throws -> PostgresResult {
-        let name: String
-        if let cached = statements[key] {
-            name = cached
-        } else {
-            if statements.count >= cacheSize {
-                guard transactionStatus == .idle else {
-                    // Full, and cannot be cleared inside a transaction: run unnamed this time.
-                    return try check(withParameters(query) { count, types, values, lengths, formats in
-                        PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
-                    })
-                }
-                try executeScript("DEALLOCATE ALL")
-                statements.removeAll()
-            }
-            statementCounter += 1
-            name = "relieflink_\(statementCounter)"
-            let prepared = key.types.withUnsafeBufferPointer { types in
-                PQprepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
-            }
-            _ = try check(prepared)
-            statements[key] = name
+        guard let name = try preparedName(query, key: key) else {
+            // The cache is full and cannot be cleared inside a transaction: run unnamed this time.
+            return try check(withParameters(query) { count, types, values, lengths, formats in
+                PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
+            })
         }
         return try check(withParameters(query) { count, _, values, lengths, formats in
             PQexecPrepared(pointer, name, count, values, lengths, formats, 0)
         })
+    }
+
+    /// The name `query` is prepared under on this connection, preparing it first if needed;
+    /// nil when it is better run unnamed (no parameters, no cache, or a full cache that
+    /// cannot be cleared inside a transaction).
+    private func preparedName(_ query: PostgresQuery, key: StatementKey) throws -> String? {
+        guard !query.parameters.isEmpty, cacheSize > 0 else { return nil }
+        if let cached = statements[key] { return cached }
+        if statements.count >= cacheSize {
+            guard transactionStatus == .idle else { return nil }
+            try executeScript("DEALLOCATE ALL")
+            statements.removeAll()
+        }
+        statementCounter += 1
+        let name = "relieflink_\(statementCounter)"
+        let prepared = key.types.withUnsafeBufferPointer { types in
+            PQprepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
+        }
+        _ = try check(prepared)
+        statements[key] = name
+        return name
+    }
+
+    /// Runs `queries` as one transaction in one round trip, with libpq's pipeline mode: the
+    /// statements before the pipeline's sync form one implicit transaction, which the server
+    /// commits at the sync, or rolls back at the first error, the error thrown here.
+    func executePipelined(_ queries: [PostgresQuery]) throws -> [PostgresResult] {
+        guard !isClosed else { throw PostgresError.connectionClosed }
+        guard transactionStatus == .idle else {
+            throw PostgresError.misuse("a pipelined transaction cannot run inside another transaction")
+        }
+        let keys = queries.map { StatementKey(sql: $0.sql, types: $0.parameters.map(\.type.oid)) }
+        do {
+            return try sendPipeline(queries, keys: keys)
+        } catch let error as PostgresServerError where isStaleStatement(error) {
+            // Rolled back whole: prepare again and run it once more.
+            keys.forEach { statements[$0] = nil }
+            return try sendPipeline(queries, keys: keys)
+        }
+    }
+
+    private func sendPipeline(_ queries: [PostgresQuery], keys: [StatementKey]) throws -> [PostgresResult] {
+        // Refuse bad parameters before anything is sent: a pipeline cannot be left half-built.
+        for query in queries { try withParameters(query) { _, _, _, _, _ in } }
+        let names = try zip(queries, keys).map { try preparedName($0, key: $1) }
+        guard PQenterPipelineMode(pointer) == 1 else {
+            throw brokenOr(PostgresError.unexpectedResult(String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()))
+        }
+        // Fails only while results are still unread, which happens only on a lost connection.
+        defer { PQexitPipelineMode(pointer) }
+        for (query, name) in zip(queries, names) {
+            let sent = try withParameters(query) { count, types, values, lengths, formats in
+                if let name { return PQsendQueryPrepared(pointer, name, count, values, lengths, formats, 0) }
+                return PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0)
+            }
+            guard sent == 1 else { throw lostInPipeline() }
+        }
+        guard PQpipelineSync(pointer) == 1 else { throw lostInPipeline() }
+        var results: [PostgresResult] = []
+        var failure: Error?
+        for _ in queries {
+            guard let result = PQgetResult(pointer) else { throw lostInPipeline() }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)  // skipped after an earlier statement failed
+            } else {
+                do { results.append(try check(result)) } catch { failure = failure ?? error }
+            }
+            // A NULL ends each statement's results.
+            while let extra = PQgetResult(pointer) { PQclear(extra) }
+        }
+        guard let sync = PQgetResult(pointer) else { throw lostInPipeline() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced else { throw lostInPipeline() }
+        if let failure { throw failure }
+        return results
+    }
+
+    private func lostInPipeline() -> Error {
+        PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
     }
 
     private func isStaleStatement(_ error: PostgresServerError) -> Bool {

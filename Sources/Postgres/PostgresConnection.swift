@@ -73,6 +73,16 @@ public final class PostgresConnection: Sendable {
         try await self.query(query, timeout: timeout).affectedRows
     }
 
+    /// Runs `queries` as one transaction in a single round trip (libpq's pipeline mode), for
+    /// short transactions whose statements do not depend on each other's results: committed
+    /// when the last succeeds, rolled back whole at the first error, which is thrown. Not
+    /// inside `transaction(_:)`.
+    @discardableResult
+    public func pipelinedTransaction(_ queries: [PostgresQuery], timeout: Duration? = nil) async throws -> [PostgresResult] {
+        logger.trace("pipelined transaction", metadata: ["statements": "\(queries.count)"])
+        return try await run(timeout: timeout) { handle in try handle.executePipelined(queries) }
+    }
+
     /// Runs SQL text as is, several statements allowed, without parameters: for trusted SQL
     /// that ships with the program (migrations, setup), never for text built from input.
     public func executeScript(_ sql: String, timeout: Duration? = nil) async throws {

@@ -9,6 +9,10 @@ public struct ReliefJobs: Sendable {
     /// The queues and how many jobs of each run at once per runner: deliveries wait on other
     /// servers, so many run at once; SLA timers are short database work.
     public static let queues: [String: Int] = [Deliveries.queue: 16, "sla": 8, "default": 4]
+    /// How often an idle runner looks for work nobody woke it for. SLA syncs are enqueued
+    /// without a NOTIFY (migration 0013: a NOTIFY makes every commit in the cluster queue on
+    /// one lock, and intake commits often), so this bounds how late a deadline is computed.
+    public static let pollInterval: Duration = .seconds(1)
 
     public struct Configuration: Sendable {
         /// Where the default notice sender appends notices; nil logs them.

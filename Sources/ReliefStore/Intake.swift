@@ -86,9 +86,13 @@ public struct Intake: Sendable {
     /// An application filed by the citizen online (§5.1.2), without an account.
     public func applyOnline(countyID: UUID, application: Application) async throws -> Receipt {
         try validate(application)
-        return try await store.withChannel(.online, countyID: countyID) { transaction in
-            try await file(in: transaction, countyID: countyID, channel: .online, windowID: nil, application: application,
-                           queryCode: QueryCode.generate(), hotlineOrder: nil, actor: (nil, IntakeChannel.online.title))
+        let caseID = UUID()
+        let queryCode = QueryCode.generate()
+        let statement = try filing(caseID: caseID, countyID: countyID, channel: .online, windowID: nil, application: application,
+                                   queryCode: queryCode, hotlineOrder: nil, actor: (nil, IntakeChannel.online.title))
+        // One statement: sent with its context in a single round trip.
+        return try await receipt(caseID: caseID, queryCode: queryCode) {
+            try await store.runAsChannel(.online, countyID: countyID, statement)
         }
     }
 
@@ -138,6 +142,17 @@ public struct Intake: Sendable {
         in transaction: TenantTransaction, countyID: UUID, channel: IntakeChannel, windowID: UUID?,
         application: Application, queryCode: String, hotlineOrder: String?, actor: (userID: UUID?, label: String?)
     ) async throws -> Receipt {
+        let caseID = UUID()
+        let statement = try filing(caseID: caseID, countyID: countyID, channel: channel, windowID: windowID,
+                                   application: application, queryCode: queryCode, hotlineOrder: hotlineOrder, actor: actor)
+        return try await receipt(caseID: caseID, queryCode: queryCode) { try await transaction.query(statement) }
+    }
+
+    /// The statement that files one application: the case in `submitted` and its opening event.
+    private func filing(
+        caseID: UUID, countyID: UUID, channel: IntakeChannel, windowID: UUID?,
+        application: Application, queryCode: String, hotlineOrder: String?, actor: (userID: UUID?, label: String?)
+    ) throws -> PostgresQuery {
         let (itemID, itemCode): (UUID?, String?) = switch application.item {
         case .id(let id): (id, nil)
         case .code(let code): (nil, code)
@@ -147,23 +162,27 @@ public struct Intake: Sendable {
         case .divisionCode(let code): (nil, code)
         }
         let applicant = application.applicant
-        let caseID = UUID()
         let birth = applicant.idNumber.birthDate
         let seal = { (value: String, field: String) in try cipher.seal(value, countyID: countyID, field: "applicant." + field) }
         let green = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return """
+            SELECT * FROM file_application(
+                \(caseID), \(channel.rawValue)::intake_channel, \(windowID), \(itemID), \(itemCode), \(placeID), \(placeCode),
+                \(actor.userID), \(application.description.trimmingCharacters(in: .whitespacesAndNewlines)), \(green),
+                \(try seal(applicant.name, "name")), \(try seal(applicant.idNumber.value, "id_number")),
+                \(try seal(applicant.phone, "phone")), \(try applicant.address.map { try seal($0, "address") }),
+                \(Masking.name(applicant.name)), \(applicant.idNumber.masked), \(Masking.phone(applicant.phone)),
+                \(cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")),
+                make_date(\(Int32(birth.year)), \(Int32(birth.month)), \(Int32(birth.day))),
+                \(QueryCodeHash.digest(of: queryCode)), \(hotlineOrder), \(actor.label))
+            """
+    }
+
+    /// Runs the filing statement and reads its answer, turning its refusals into clear ones.
+    private func receipt(caseID: UUID, queryCode: String, _ run: () async throws -> PostgresResult) async throws -> Receipt {
         let row: (String, Date, String, UUID?)
         do {
-            row = try await transaction.query("""
-                SELECT * FROM file_application(
-                    \(caseID), \(channel.rawValue)::intake_channel, \(windowID), \(itemID), \(itemCode), \(placeID), \(placeCode),
-                    \(actor.userID), \(application.description.trimmingCharacters(in: .whitespacesAndNewlines)), \(green),
-                    \(try seal(applicant.name, "name")), \(try seal(applicant.idNumber.value, "id_number")),
-                    \(try seal(applicant.phone, "phone")), \(try applicant.address.map { try seal($0, "address") }),
-                    \(Masking.name(applicant.name)), \(applicant.idNumber.masked), \(Masking.phone(applicant.phone)),
-                    \(cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")),
-                    make_date(\(Int32(birth.year)), \(Int32(birth.month)), \(Int32(birth.day))),
-                    \(QueryCodeHash.digest(of: queryCode)), \(hotlineOrder), \(actor.label))
-                """).decode((String, Date, String, UUID?).self)[0]
+            row = try await run().decode((String, Date, String, UUID?).self)[0]
         } catch let error as PostgresServerError where error.code == "RLI01" {
             throw StoreFailure.invalid("申请事项不存在或已停止受理")
         } catch let error as PostgresServerError where error.code == "RLI02" {

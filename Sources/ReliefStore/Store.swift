@@ -5,7 +5,7 @@ import ReliefDomain
 
 /// The way into the database for requests and jobs. Every transaction first sets its
 /// tenant context, transaction-locally and with bound values, so row-level security sees who
-/// is acting; `transaction(settings:)` below is the only place requests and jobs set it (the
+/// is acting; `settingsStatement(_:)` below builds the only statement with which requests and jobs set it (the
 /// owner-side `CountyBootstrap` sets the new manager's context the same way). The pool must
 /// connect as the application role, which owns nothing and cannot bypass row-level security.
 public struct Store: Sendable {
@@ -55,6 +55,16 @@ public struct Store: Sendable {
             context: nil, body)
     }
 
+    /// One statement of a citizen online or of the 12345 platform, as its own transaction in a
+    /// single round trip: the context and the statement go to the server together (the
+    /// busiest write, online intake, would otherwise wait on four round trips).
+    public func runAsChannel(_ channel: IntakeChannel, countyID: UUID, _ query: PostgresQuery) async throws -> PostgresResult {
+        let context = Self.settingsStatement([("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)])
+        return try await pool.withConnection { connection in
+            try await connection.pipelinedTransaction([context, query])[1]
+        }
+    }
+
     /// A transaction of an applicant reading what they filed, by its number and query code.
     public func withLookup<T>(countyID: UUID, number: String, queryCode: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
@@ -94,12 +104,17 @@ public struct Store: Sendable {
         readOnly: Bool = false,
         _ body: (TenantTransaction) async throws -> T
     ) async throws -> T {
-        let calls = settings.map { setting -> PostgresQuery in "set_config(\(setting.name), \(setting.value), true)" }
-        let statement: PostgresQuery = "SELECT \(PostgresQuery.joined(calls, separator: ", "))"
+        let statement = Self.settingsStatement(settings)
         return try await pool.transaction(isolation: isolation, readOnly: readOnly, retries: isolation == .readCommitted ? 0 : 3) { connection in
             try await connection.execute(statement)
             return try await body(TenantTransaction(connection: connection, context: context))
         }
+    }
+
+    /// One `set_config(name, value, true)` for each setting, names and values bound as parameters.
+    private static func settingsStatement(_ settings: [(name: String, value: String)]) -> PostgresQuery {
+        let calls = settings.map { setting -> PostgresQuery in "set_config(\(setting.name), \(setting.value), true)" }
+        return "SELECT \(PostgresQuery.joined(calls, separator: ", "))"
     }
 }
 

@@ -36,7 +36,7 @@ struct JobsRunCommand: AsyncParsableCommand {
         let cipher = try personalDataCipher()
         let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        var configuration = JobRunner.Configuration(queues: ReliefJobs.queues)
+        var configuration = JobRunner.Configuration(queues: ReliefJobs.queues, pollInterval: ReliefJobs.pollInterval)
         configuration.shutdownGrace = .seconds(resolve(shutdownGrace, "RELIEFLINK_JOBS_SHUTDOWN_GRACE") { Int($0) } ?? 20)
         let runner = JobRunner(pool: pool, configuration: configuration, logger: logger)
         ReliefJobs(store: Store(pool: pool), cipher: cipher, http: http, configuration: delivery.configuration, logger: logger)

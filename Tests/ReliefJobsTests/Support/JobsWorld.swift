@@ -247,7 +247,7 @@ final class RunningJobs: Sendable {
         let pool = ConnectionPool(.init(connection: TestDatabase.appConfiguration(world.counties.owner), maximumConnections: 10))
         let runner = JobRunner(
             pool: pool,
-            configuration: JobRunner.Configuration(queues: ReliefJobs.queues, pollInterval: .seconds(1),
+            configuration: JobRunner.Configuration(queues: ReliefJobs.queues, pollInterval: ReliefJobs.pollInterval,
                                                    heartbeatInterval: .milliseconds(200), deadAfter: .seconds(2),
                                                    shutdownGrace: .seconds(5)),
             logger: Logger(label: "test.jobs"))
