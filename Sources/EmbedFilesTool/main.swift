@@ -2,7 +2,10 @@ import Foundation
 
 // Usage: EmbedFilesTool OUTPUT.swift INPUT...
 // Writes `enum EmbeddedFiles { static let all: [EmbeddedFile] }` holding each input's
-// file name and contents as a raw string literal.
+// file name and contents as a raw string literal. An input that is a directory stands for
+// its `.sql` files in name order, read when the tool runs: SwiftPM reruns the tool when the
+// directory changes but asks the plugin for its file list only when it replans, so a
+// migration added since then would otherwise be left out.
 let arguments = CommandLine.arguments.dropFirst()
 guard let outputPath = arguments.first else {
     FileHandle.standardError.write(Data("usage: EmbedFilesTool OUTPUT INPUT...\n".utf8))
@@ -39,7 +42,13 @@ var source = """
         static let all: [EmbeddedFile] = [
 
     """
-for path in arguments.dropFirst() {
+let paths = arguments.dropFirst().flatMap { path -> [String] in
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return [path] }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    return names.filter { $0.hasSuffix(".sql") }.sorted().map { URL(fileURLWithPath: path).appending(path: $0).path }
+}
+for path in paths {
     let url = URL(fileURLWithPath: path)
     guard let contents = try? String(contentsOf: url, encoding: .utf8) else {
         FileHandle.standardError.write(Data("EmbedFilesTool: cannot read \(path) as UTF-8\n".utf8))
