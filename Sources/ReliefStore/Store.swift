@@ -3,11 +3,12 @@ import Logging
 import Postgres
 import ReliefDomain
 
-/// The way into the database for requests and jobs. Every transaction first sets its
-/// tenant context, transaction-locally and with bound values, so row-level security sees who
-/// is acting; `settingsStatement(_:)` below builds the only statement with which requests and jobs set it (the
-/// owner-side `CountyBootstrap` sets the new manager's context the same way). The pool must
-/// connect as the application role, which owns nothing and cannot bypass row-level security.
+/// The way into the database for requests and jobs. Every transaction first takes its actor's
+/// role and sets its tenant context, transaction-locally and with bound values, so row-level
+/// security sees who is acting; `settingsStatement(_:_:)` below builds the only statement with
+/// which requests and jobs do so (the owner-side `CountyBootstrap` sets the new manager's
+/// context the same way). The pool must connect as a member of the application role, which
+/// owns nothing and cannot bypass row-level security.
 public struct Store: Sendable {
     public let pool: ConnectionPool
     /// Counties by division code: read on every public request and 12345 push, and never
@@ -27,6 +28,7 @@ public struct Store: Sendable {
         _ body: (TenantTransaction) async throws -> T
     ) async throws -> T {
         try await transaction(
+            as: DatabaseActor(context),
             settings: [
                 ("app.county_id", context.countyID.uuidString),
                 ("app.user_id", context.userID.uuidString),
@@ -51,7 +53,7 @@ public struct Store: Sendable {
     /// and the channel, which the policies admit to exactly their steps.
     public func withChannel<T>(_ channel: IntakeChannel, countyID: UUID, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            settings: [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)],
+            as: .public, settings: [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)],
             context: nil, body)
     }
 
@@ -59,7 +61,7 @@ public struct Store: Sendable {
     /// single round trip: the context and the statement go to the server together (the
     /// busiest write, online intake, would otherwise wait on four round trips).
     public func runAsChannel(_ channel: IntakeChannel, countyID: UUID, _ query: PostgresQuery) async throws -> PostgresResult {
-        let context = Self.settingsStatement([("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)])
+        let context = Self.settingsStatement(.public, [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)])
         return try await pool.withConnection { connection in
             try await connection.pipelinedTransaction([context, query])[1]
         }
@@ -68,7 +70,7 @@ public struct Store: Sendable {
     /// A transaction of an applicant reading what they filed, by its number and query code.
     public func withLookup<T>(countyID: UUID, number: String, queryCode: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            settings: [("app.county_id", countyID.uuidString), ("app.lookup_number", number),
+            as: .public, settings: [("app.county_id", countyID.uuidString), ("app.lookup_number", number),
                        ("app.lookup_code_hash", QueryCodeHash.hex(of: queryCode))],
             context: nil, readOnly: true, body)
     }
@@ -77,43 +79,46 @@ public struct Store: Sendable {
     /// its cases. It is nobody's user; the policies admit it to exactly those steps.
     public func withJobRunner<T>(countyID: UUID, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            settings: [("app.county_id", countyID.uuidString), ("app.job_runner", "on")],
+            as: .jobs, settings: [("app.county_id", countyID.uuidString), ("app.job_runner", "on")],
             context: nil, body)
     }
 
     /// A transaction of sign-in: the county is known, the user only by the name typed.
     func withSignIn<T>(_ signIn: SignInContext, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            settings: [("app.county_id", signIn.countyID.uuidString), ("app.sign_in_username", signIn.username)],
+            as: .public, settings: [("app.county_id", signIn.countyID.uuidString), ("app.sign_in_username", signIn.username)],
             context: nil, body)
     }
 
     /// A transaction that resolves a presented credential: the county is known from the token.
     func withCredential<T>(countyID: UUID, hashHex: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            settings: [("app.county_id", countyID.uuidString), ("app.credential_hash", hashHex)],
+            as: .public, settings: [("app.county_id", countyID.uuidString), ("app.credential_hash", hashHex)],
             context: nil, body)
     }
 
-    /// Opens a transaction and sets `settings` in it with one `set_config(name, value, true)`
-    /// each, names and values bound as parameters.
+    /// Opens a transaction acting as `actor` with `settings` set in it.
     private func transaction<T>(
+        as actor: DatabaseActor,
         settings: [(name: String, value: String)],
         context: TenantContext?,
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,
         _ body: (TenantTransaction) async throws -> T
     ) async throws -> T {
-        let statement = Self.settingsStatement(settings)
+        let statement = Self.settingsStatement(actor, settings)
         return try await pool.transaction(isolation: isolation, readOnly: readOnly, retries: isolation == .readCommitted ? 0 : 3) { connection in
             try await connection.execute(statement)
             return try await body(TenantTransaction(connection: connection, context: context))
         }
     }
 
-    /// One `set_config(name, value, true)` for each setting, names and values bound as parameters.
-    private static func settingsStatement(_ settings: [(name: String, value: String)]) -> PostgresQuery {
-        let calls = settings.map { setting -> PostgresQuery in "set_config(\(setting.name), \(setting.value), true)" }
+    /// Takes the actor's role and sets each setting, all transaction-locally with one
+    /// `set_config(name, value, true)` each, names and values bound as parameters.
+    private static func settingsStatement(_ actor: DatabaseActor, _ settings: [(name: String, value: String)]) -> PostgresQuery {
+        let calls = ([("role", actor.rawValue)] + settings).map { setting -> PostgresQuery in
+            "set_config(\(setting.0), \(setting.1), true)"
+        }
         return "SELECT \(PostgresQuery.joined(calls, separator: ", "))"
     }
 }

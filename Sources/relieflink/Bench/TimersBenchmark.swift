@@ -48,7 +48,7 @@ struct TimersBenchmarkCommand: AsyncParsableCommand {
             try await owner.executeScript("""
                 CREATE ROLE relieflink_web LOGIN IN ROLE relieflink_app;
                 CREATE TABLE bench_deadlines (id bigint PRIMARY KEY, fired_at timestamptz);
-                GRANT SELECT, UPDATE ON bench_deadlines TO relieflink_app;
+                GRANT SELECT, UPDATE ON bench_deadlines TO relieflink_app, relieflink_tables;
                 """)
             let pool = ConnectionPool(.init(connection: ConnectionConfiguration(
                 cluster.connectionString(database: "relieflink_bench", user: "relieflink_web")), maximumConnections: 16), logger: logger)

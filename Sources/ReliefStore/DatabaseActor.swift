@@ -1,0 +1,19 @@
+import ReliefDomain
+
+/// The database role a transaction acts as (migration 0015): the policies that serve one
+/// kind of actor name its role, so nobody else's are planned or evaluated in a query. Which
+/// rows the actor sees is still decided by the transaction's context settings.
+enum DatabaseActor: String, Sendable {
+    /// Center, joint office, auditors, township and village staff.
+    case staff = "relieflink_staff"
+    /// Staff holding a department role: they also see what was dispatched to the department.
+    case department = "relieflink_department"
+    /// Citizens online, the 12345 platform, applicants reading their case, sign-in.
+    case `public` = "relieflink_public"
+    /// The job runner acting for a county.
+    case jobs = "relieflink_jobs"
+
+    init(_ context: TenantContext) {
+        self = context.roles.isDisjoint(with: [.departmentManager, .departmentAgent]) ? .staff : .department
+    }
+}
