@@ -81,6 +81,45 @@ struct RowLevelSecurityTests {
         await pool.close()
     }
 
+    @Test("a staff context without the actor's role reads no case: the rules for staff serve relieflink_staff only")
+    func staffRulesNeedTheStaffRole() async throws {
+        let (world, store, pool) = try await makeWorld(seed: 13)
+        let user = world.users.first { !$0.roles.isDisjoint(with: Role.countyWide) }!
+        let throughStore = try await store.withTenant(user.context) { try await $0.query("SELECT count(*) FROM cases").scalar(Int.self) }
+        #expect((throughStore ?? 0) > 0)
+        // The same context set by hand on the login role, without set_config('role', …).
+        let byHand = try await pool.transaction { connection in
+            try await connection.execute("""
+                SELECT set_config('app.county_id', \(user.context.countyID.uuidString), true),
+                       set_config('app.user_id', \(user.context.userID.uuidString), true),
+                       set_config('app.org_path', \(user.context.orgPath), true),
+                       set_config('app.roles', \(user.roles.map(\.rawValue).sorted().joined(separator: ",")), true)
+                """)
+            return try await connection.query("SELECT count(*) FROM cases").scalar(Int.self)
+        }
+        #expect(byHand == 0)
+        await pool.close()
+    }
+
+    @Test("each policy on cases that serves one kind of actor names that actor's role")
+    func casePoliciesNameTheirActors() async throws {
+        let (_, _, pool) = try await makeWorld(seed: 17)
+        let policies = try await pool.query("""
+            SELECT policyname, roles::text[] FROM pg_policies WHERE tablename = 'cases' AND cmd = 'SELECT' ORDER BY policyname
+            """).decode((String, [String]).self)
+        #expect(policies.map { "\($0.0):\($0.1.joined(separator: ","))" } == [
+            "applicant_reads:relieflink_public", "hotline_reads_orders:relieflink_public", "job_runner_reads:relieflink_jobs",
+            "read_cases:relieflink_staff", "read_cases_of_department:relieflink_department",
+        ])
+        let actors = try await pool.query("""
+            SELECT rolname, rolcanlogin, rolbypassrls, rolsuper FROM pg_roles
+            WHERE rolname IN ('relieflink_staff', 'relieflink_department', 'relieflink_public', 'relieflink_jobs') ORDER BY rolname
+            """).decode((String, Bool, Bool, Bool).self)
+        #expect(actors.count == 4)
+        #expect(actors.allSatisfy { !$0.1 && !$0.2 && !$0.3 }, "actor roles neither log in nor bypass row-level security")
+        await pool.close()
+    }
+
     @Test("without a tenant context every policy fails closed")
     func failsClosed() async throws {
         let (_, _, pool) = try await makeWorld(seed: 11)
