@@ -103,16 +103,16 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
         let people: [(String, TenantContext, PostgresQuery, PostgresQuery)] = [
             ("case list, first page, township agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
-             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50)",
-             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(literal: 50)"),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(50)"),
             ("case list, first page, center agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: "320281000000", departmentID: nil, roles: [.centerAgent]),
-             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50)",
-             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) ORDER BY created_at DESC LIMIT \(literal: 50)"),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) ORDER BY created_at DESC LIMIT \(50)"),
             ("case list, page 100, township agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
-             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50) OFFSET \(literal: 4950)",
-             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(literal: 50) OFFSET \(literal: 4950)"),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50) OFFSET \(4950)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(50) OFFSET \(4950)"),
         ]
         for (name, context, rlsQuery, ownerQuery) in people {
             let rows = try await appStore.withTenant(context) { try await $0.query(rlsQuery).count }
