@@ -53,18 +53,22 @@ public struct Store: Sendable {
     /// and the channel, which the policies admit to exactly their steps.
     public func withChannel<T>(_ channel: IntakeChannel, countyID: UUID, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            as: .public, settings: [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)],
-            context: nil, body)
+            as: .public, settings: Self.channelSettings(channel, countyID: countyID), context: nil, body)
     }
 
     /// One statement of a citizen online or of the 12345 platform, as its own transaction in a
     /// single round trip: the context and the statement go to the server together (the
     /// busiest write, online intake, would otherwise wait on four round trips).
     public func runAsChannel(_ channel: IntakeChannel, countyID: UUID, _ query: PostgresQuery) async throws -> PostgresResult {
-        let context = Self.settingsStatement(.public, [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)])
+        let context = Self.settingsStatement(.public, Self.channelSettings(channel, countyID: countyID))
         return try await pool.withConnection { connection in
             try await connection.pipelinedTransaction([context, query])[1]
         }
+    }
+
+    /// What a channel's transaction sets: its county and the channel.
+    private static func channelSettings(_ channel: IntakeChannel, countyID: UUID) -> [(name: String, value: String)] {
+        [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)]
     }
 
     /// A transaction of an applicant reading what they filed, by its number and query code.
