@@ -159,7 +159,7 @@ final class LibPQConnection: @unchecked Sendable {
 
     private func sendPipeline(_ queries: [PostgresQuery], keys: [StatementKey]) throws -> [PostgresResult] {
         // Refuse bad parameters before anything is sent: a pipeline cannot be left half-built.
-        for query in queries { try withParameters(query) { _, _, _, _, _ in } }
+        for query in queries { try refuseNulInText(query) }
         let names = try zip(queries, keys).map { try preparedName($0, key: $1) }
         guard PQenterPipelineMode(pointer) == 1 else {
             throw brokenOr(PostgresError.unexpectedResult(String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()))
@@ -289,6 +289,7 @@ private func withParameters<R>(
     _ query: PostgresQuery,
     _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
 ) throws -> R {
+    try refuseNulInText(query)
     let parameters = query.parameters
     var storage: [UInt8] = []
     var offsets: [Int?] = []
@@ -297,9 +298,6 @@ private func withParameters<R>(
         guard let bytes = parameter.bytes else {
             offsets.append(nil)
             continue
-        }
-        if !parameter.isBinary, bytes.contains(0) {
-            throw PostgresError.nulInText
         }
         offsets.append(storage.count)
         storage.append(contentsOf: bytes)
@@ -315,6 +313,13 @@ private func withParameters<R>(
             return base + offset
         }
         return body(Int32(parameters.count), types, values, lengths, formats)
+    }
+}
+
+/// libpq takes text values NUL-terminated, so a text value cannot hold a NUL.
+private func refuseNulInText(_ query: PostgresQuery) throws {
+    for parameter in query.parameters where !parameter.isBinary {
+        if parameter.bytes?.contains(0) == true { throw PostgresError.nulInText }
     }
 }
 
