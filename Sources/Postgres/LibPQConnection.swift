@@ -11,13 +11,20 @@ final class LibPQConnection: @unchecked Sendable {
     let target: String
     private let noticeSink: Unmanaged<NoticeSink>
     private let cacheSize: Int
-    private var statements: [StatementKey: String] = [:]
+    private var statements: [StatementKey: CachedStatement] = [:]
     private var statementCounter = 0
+    /// Counts uses, so that a full cache gives up the statement used least recently.
+    private var useCounter = 0
     private(set) var isClosed = false
 
     private struct StatementKey: Hashable {
         let sql: String
         let types: [UInt32]
+    }
+
+    private struct CachedStatement {
+        let name: String
+        var lastUse: Int
     }
 
     private init(pointer: OpaquePointer, configuration: ConnectionConfiguration, noticeSink: Unmanaged<NoticeSink>) {
@@ -87,15 +94,12 @@ final class LibPQConnection: @unchecked Sendable {
 
     var isBroken: Bool { isClosed || PQstatus(pointer) != CONNECTION_OK }
 
-    /// Runs one statement with its parameters. Statements with parameters are prepared once per
-    /// connection and reused, so the server parses and plans them once.
+    /// Runs one statement with its parameters. Statements are prepared once per connection and
+    /// reused, so the server parses them once, and plans them once unless their parameters make
+    /// a plan of their own worth it. That holds for statements without parameters too: a case
+    /// list whose visibility comes from row-level security is planned once per connection.
     func execute(_ query: PostgresQuery) throws -> PostgresResult {
         guard !isClosed else { throw PostgresError.connectionClosed }
-        guard !query.parameters.isEmpty, cacheSize > 0 else {
-            return try check(withParameters(query) { count, types, values, lengths, formats in
-                PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
-            })
-        }
         let key = StatementKey(sql: query.sql, types: query.parameters.map(\.type.oid))
         do {
             return try executePrepared(query, key: key)
@@ -108,7 +112,6 @@ final class LibPQConnection: @unchecked Sendable {
 
     private func executePrepared(_ query: PostgresQuery, key: StatementKey) throws -> PostgresResult {
         guard let name = try preparedName(query, key: key) else {
-            // The cache is full and cannot be cleared inside a transaction: run unnamed this time.
             return try check(withParameters(query) { count, types, values, lengths, formats in
                 PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
             })
@@ -119,15 +122,20 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// The name `query` is prepared under on this connection, preparing it first if needed;
-    /// nil when it is better run unnamed (no parameters, no cache, or a full cache that
-    /// cannot be cleared inside a transaction).
+    /// nil when it runs unnamed: without a cache, or in a failed transaction, where nothing
+    /// new can be prepared and the statement will fail anyway.
     private func preparedName(_ query: PostgresQuery, key: StatementKey) throws -> String? {
-        guard !query.parameters.isEmpty, cacheSize > 0 else { return nil }
-        if let cached = statements[key] { return cached }
-        if statements.count >= cacheSize {
-            guard transactionStatus == .idle else { return nil }
-            try executeScript("DEALLOCATE ALL")
-            statements.removeAll()
+        guard cacheSize > 0 else { return nil }
+        useCounter += 1
+        if let cached = statements[key] {
+            statements[key]?.lastUse = useCounter
+            return cached.name
+        }
+        guard transactionStatus == .idle || transactionStatus == .inTransaction else { return nil }
+        if statements.count >= cacheSize, let (oldest, entry) = statements.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            // Prepared statements are not transactional: this holds inside a transaction too.
+            try executeScript("DEALLOCATE \(quoteIdentifier(entry.name))")
+            statements[oldest] = nil
         }
         statementCounter += 1
         let name = "relieflink_\(statementCounter)"
@@ -135,7 +143,7 @@ final class LibPQConnection: @unchecked Sendable {
             PQprepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
         }
         _ = try check(prepared)
-        statements[key] = name
+        statements[key] = CachedStatement(name: name, lastUse: useCounter)
         return name
     }
 

@@ -112,6 +112,15 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             query.append(sql: quoteIdentifier(name))
         }
 
+        /// An integer written into the SQL text instead of bound: for `LIMIT` and `OFFSET`, so
+        /// a statement without other parameters gets one plan per connection instead of one
+        /// per execution (PostgreSQL plans a statement with a bound limit afresh each time, and
+        /// planning the row-level security of a case list costs as much as running it). An
+        /// integer cannot carry SQL, so nothing can be spliced this way.
+        public mutating func appendInterpolation(literal value: Int) {
+            query.append(sql: String(value))
+        }
+
         /// Another query, spliced in with its parameters renumbered.
         public mutating func appendInterpolation(_ fragment: PostgresQuery) {
             query.splice(fragment)

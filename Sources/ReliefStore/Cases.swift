@@ -114,7 +114,7 @@ public struct Cases: Sendable {
                 \(Self.selectSummary)
                 WHERE c.case_number IS NOT NULL AND (\(status?.rawValue)::case_status IS NULL OR c.status = \(status?.rawValue)::case_status)
                   AND (\(before)::timestamptz IS NULL OR c.created_at < \(before))
-                ORDER BY c.created_at DESC LIMIT \(Int32(limit))
+                ORDER BY c.created_at DESC LIMIT \(literal: limit)
                 """).map(Self.summary)
         }
     }
@@ -187,7 +187,7 @@ public struct Cases: Sendable {
         }
         return try await store.withTenant(context, readOnly: true) { transaction in
             try await transaction.query("""
-                \(Self.selectSummary) WHERE \(filter) ORDER BY c.green_channel DESC, c.created_at LIMIT \(Int32(limit))
+                \(Self.selectSummary) WHERE \(filter) ORDER BY c.green_channel DESC, c.created_at LIMIT \(literal: limit)
                 """).map(Self.summary)
         }
     }

@@ -37,6 +37,19 @@ struct QueryTests {
         }
     }
 
+    @Test("an integer literal is written into the text, not bound, and the statement is planned once")
+    func integerLiterals() async throws {
+        let query: PostgresQuery = "SELECT g FROM generate_series(1, \(10)) g ORDER BY g LIMIT \(literal: 3) OFFSET \(literal: -0)"
+        #expect(query.sql == "SELECT g FROM generate_series(1, $1) g ORDER BY g LIMIT 3 OFFSET 0")
+        #expect(query.parameters.count == 1)
+        try await TestDatabase.withConnection(migrated: false) { connection in
+            let rows = try await connection.query(query).map { try $0.decode(Int.self, at: 0) }
+            #expect(rows == [1, 2, 3])
+            let negative: PostgresQuery = "SELECT \(literal: -42)"
+            #expect(try await connection.query(negative).scalar(Int.self) == -42)
+        }
+    }
+
     @Test("scalars round-trip through the server")
     func scalarsRoundTrip() async throws {
         try await TestDatabase.withConnection(migrated: false) { connection in

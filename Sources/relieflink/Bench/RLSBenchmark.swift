@@ -15,7 +15,10 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
         discussion: """
             Loads one county with 5 townships of 10 villages each and --cases cases, then times the first
             page of the case list (newest 50) for a township agent and for a center agent, both ways.
-            Both run the same transaction shape (the context is set in both); only the policies differ.
+            Both run the same transaction shape and set the same context; the application's transaction
+            takes the staff role, whose policies apply, while the owner keeps its own role and filters by
+            its WHERE clause alone. Page size and offset are integer literals on both sides, as the case
+            list writes them.
             Without DATABASE_URL a private, non-durable PostgreSQL is started. Target: ratio ≤ 1.1.
             """)
 
@@ -97,30 +100,44 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
             cluster.connectionString(database: "relieflink_bench", user: "relieflink_bench_web")), maximumConnections: 1))
         let ownerPool = ConnectionPool(.init(connection: ownerConfiguration, maximumConnections: 1))
         let appStore = Store(pool: appPool)
-        let ownerStore = Store(pool: ownerPool)
         var report = BenchmarkReport(benchmark: "rls")
         let township = townships[2]
         let people: [(String, TenantContext, PostgresQuery, PostgresQuery)] = [
             ("case list, first page, township agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
-             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50)",
-             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(50)"),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(literal: 50)"),
             ("case list, first page, center agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: "320281000000", departmentID: nil, roles: [.centerAgent]),
-             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50)",
-             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) ORDER BY created_at DESC LIMIT \(50)"),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) ORDER BY created_at DESC LIMIT \(literal: 50)"),
             ("case list, page 100, township agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
-             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(50) OFFSET \(4950)",
-             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(50) OFFSET \(4950)"),
+             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50) OFFSET \(literal: 4950)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(literal: 50) OFFSET \(literal: 4950)"),
         ]
         for (name, context, rlsQuery, ownerQuery) in people {
+            // The owner's transaction has the same shape and sets the same context, but keeps
+            // its own role: no policy applies to it, only its WHERE clause.
+            let ownerSettings: PostgresQuery = """
+                SELECT set_config('app.county_id', \(context.countyID.uuidString), true),
+                       set_config('app.user_id', \(context.userID.uuidString), true),
+                       set_config('app.org_path', \(context.orgPath), true),
+                       set_config('app.department_id', '', true),
+                       set_config('app.roles', \(context.roles.map(\.rawValue).sorted().joined(separator: ",")), true)
+                """
+            let asOwner = {
+                try await ownerPool.transaction { connection in
+                    try await connection.execute(ownerSettings)
+                    return try await connection.query(ownerQuery)
+                }
+            }
             let rows = try await appStore.withTenant(context) { try await $0.query(rlsQuery).count }
-            let ownerRows = try await ownerStore.withTenant(context) { try await $0.query(ownerQuery).count }
-            guard rows == ownerRows else { throw ValidationError("\(name): RLS returned \(rows) rows, the owner \(ownerRows)") }
+            let ownerRows = try await asOwner().count
+            guard rows == ownerRows, rows > 0 else { throw ValidationError("\(name): RLS returned \(rows) rows, the owner \(ownerRows)") }
             let (viaRLS, viaOwner) = try await interleavedMeans(
                 { _ = try await appStore.withTenant(context) { try await $0.query(rlsQuery) } },
-                { _ = try await ownerStore.withTenant(context) { try await $0.query(ownerQuery) } })
+                { _ = try await asOwner() })
             report.rows.append(.init(name: name, unit: "ms", ours: viaRLS, reference: viaOwner))
         }
         await appPool.close()
