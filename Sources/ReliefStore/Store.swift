@@ -35,6 +35,10 @@ public struct Store: Sendable {
                 ("app.org_path", context.orgPath),
                 ("app.department_id", context.departmentID?.uuidString ?? ""),
                 ("app.roles", context.rolesLiteral),
+                // Staff see rows through policies whose values the planner never sees (init
+                // plans), so a plan made for one execution's parameters is no better than one
+                // made once, and planning row-level security costs as much as running a page.
+                ("plan_cache_mode", "force_generic_plan"),
             ],
             context: context, isolation: isolation, readOnly: readOnly, body)
     }

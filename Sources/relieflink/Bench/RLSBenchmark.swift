@@ -17,8 +17,8 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
             page of the case list (newest 50) for a township agent and for a center agent, both ways.
             Both run the same transaction shape and set the same context; the application's transaction
             takes the staff role, whose policies apply, while the owner keeps its own role and filters by
-            its WHERE clause alone. Page size and offset are integer literals on both sides, as the case
-            list writes them.
+            its WHERE clause alone. The page size is an integer literal on both sides and later pages
+            continue from the last case shown, as the case list writes them.
             Without DATABASE_URL a private, non-durable PostgreSQL is started. Target: ratio ≤ 1.1.
             """)
 
@@ -102,6 +102,10 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
         let appStore = Store(pool: appPool)
         var report = BenchmarkReport(benchmark: "rls")
         let township = townships[2]
+        let page100 = try await ownerPool.query("""
+            SELECT created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree
+            ORDER BY created_at DESC OFFSET \(4949) LIMIT 1
+            """).scalar(Date.self)!
         let people: [(String, TenantContext, PostgresQuery, PostgresQuery)] = [
             ("case list, first page, township agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
@@ -111,10 +115,11 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
              TenantContext(countyID: countyID, userID: UUID(), orgPath: "320281000000", departmentID: nil, roles: [.centerAgent]),
              "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50)",
              "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) ORDER BY created_at DESC LIMIT \(literal: 50)"),
+            // Later pages continue from the last case shown (`before`), as the case list pages.
             ("case list, page 100, township agent",
              TenantContext(countyID: countyID, userID: UUID(), orgPath: township, departmentID: nil, roles: [.townshipAgent]),
-             "SELECT id, title, created_at FROM cases ORDER BY created_at DESC LIMIT \(literal: 50) OFFSET \(literal: 4950)",
-             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree ORDER BY created_at DESC LIMIT \(literal: 50) OFFSET \(literal: 4950)"),
+             "SELECT id, title, created_at FROM cases WHERE created_at < \(page100) ORDER BY created_at DESC LIMIT \(literal: 50)",
+             "SELECT id, title, created_at FROM cases WHERE county_id = \(countyID) AND org_path <@ \(township)::ltree AND created_at < \(page100) ORDER BY created_at DESC LIMIT \(literal: 50)"),
         ]
         for (name, context, rlsQuery, ownerQuery) in people {
             // The owner's transaction has the same shape and sets the same context, but keeps
