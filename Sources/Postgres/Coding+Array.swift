@@ -22,6 +22,8 @@ extension PostgresJSON: PostgresArrayElement { public static var arrayType: Post
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     public static var postgresType: PostgresType { Wrapped.postgresType }
     public func encodeText(into buffer: inout [UInt8]) { self?.encodeText(into: &buffer) }
+    public var binaryEncoding: [UInt8]? { self?.binaryEncoding }
+    public var isNull: Bool { self == nil }
 }
 
 extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
@@ -38,7 +40,7 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
         var element: [UInt8] = []
         for (index, value) in enumerated() {
             if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            if let optional = value as? any OptionalProtocol, optional.isNone {
+            if value.isNull {
                 buffer.append(contentsOf: "NULL".utf8)
                 continue
             }
@@ -55,8 +57,6 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
     }
 }
 
-protocol OptionalProtocol { var isNone: Bool { get } }
-extension Optional: OptionalProtocol { var isNone: Bool { self == nil } }
 
 extension Array: PostgresDecodable where Element: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> [Element] {

@@ -11,20 +11,24 @@ final class LibPQConnection: @unchecked Sendable {
     let target: String
     private let noticeSink: Unmanaged<NoticeSink>
     private let cacheSize: Int
-    private var statements: [StatementKey: CachedStatement] = [:]
+    /// Prepared statements by SQL text.
+    private var statements: [String: CachedStatement] = [:]
     private var statementCounter = 0
     /// Counts uses, so that a full cache gives up the statement used least recently.
     private var useCounter = 0
     private(set) var isClosed = false
 
-    private struct StatementKey: Hashable {
-        let sql: String
-        let types: [UInt32]
-    }
-
     private struct CachedStatement {
         let name: String
+        /// The parameter types it was prepared with: the same text bound with other types
+        /// (a NULL typed differently, say) is prepared again in its place.
+        let types: [UInt32]
         var lastUse: Int
+
+        func fits(_ query: PostgresQuery) -> Bool {
+            types.count == query.parameters.count
+                && zip(types, query.parameters).allSatisfy { $0 == $1.type.oid }
+        }
     }
 
     private init(pointer: OpaquePointer, configuration: ConnectionConfiguration, noticeSink: Unmanaged<NoticeSink>) {
@@ -100,18 +104,17 @@ final class LibPQConnection: @unchecked Sendable {
     /// list whose visibility comes from row-level security is planned once per connection.
     func execute(_ query: PostgresQuery) throws -> PostgresResult {
         guard !isClosed else { throw PostgresError.connectionClosed }
-        let key = StatementKey(sql: query.sql, types: query.parameters.map(\.type.oid))
         do {
-            return try executePrepared(query, key: key)
+            return try executePrepared(query)
         } catch let error as PostgresServerError where isStaleStatement(error) && transactionStatus == .idle {
             // The schema changed under a cached plan (or the session discarded it): prepare again.
-            statements[key] = nil
-            return try executePrepared(query, key: key)
+            statements[query.sql] = nil
+            return try executePrepared(query)
         }
     }
 
-    private func executePrepared(_ query: PostgresQuery, key: StatementKey) throws -> PostgresResult {
-        guard let name = try preparedName(query, key: key) else {
+    private func executePrepared(_ query: PostgresQuery) throws -> PostgresResult {
+        guard let name = try preparedName(query) else {
             return try check(withParameters(query) { count, types, values, lengths, formats in
                 PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
             })
@@ -124,26 +127,29 @@ final class LibPQConnection: @unchecked Sendable {
     /// The name `query` is prepared under on this connection, preparing it first if needed;
     /// nil when it runs unnamed: without a cache, or in a failed transaction, where nothing
     /// new can be prepared and the statement will fail anyway.
-    private func preparedName(_ query: PostgresQuery, key: StatementKey) throws -> String? {
+    private func preparedName(_ query: PostgresQuery) throws -> String? {
         guard cacheSize > 0 else { return nil }
         useCounter += 1
-        if let cached = statements[key] {
-            statements[key]?.lastUse = useCounter
+        if let cached = statements[query.sql], cached.fits(query) {
+            statements[query.sql]?.lastUse = useCounter
             return cached.name
         }
         guard transactionStatus == .idle || transactionStatus == .inTransaction else { return nil }
-        if statements.count >= cacheSize, let (oldest, entry) = statements.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-            // Prepared statements are not transactional: this holds inside a transaction too.
+        // Prepared statements are not transactional: giving one up holds inside a transaction too.
+        if let stale = statements.removeValue(forKey: query.sql) {
+            try executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
+        } else if statements.count >= cacheSize, let (oldest, entry) = statements.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             try executeScript("DEALLOCATE \(quoteIdentifier(entry.name))")
             statements[oldest] = nil
         }
         statementCounter += 1
         let name = "relieflink_\(statementCounter)"
-        let prepared = key.types.withUnsafeBufferPointer { types in
+        let types = query.parameters.map { Oid($0.type.oid) }
+        let prepared = types.withUnsafeBufferPointer { types in
             PQprepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
         }
         _ = try check(prepared)
-        statements[key] = CachedStatement(name: name, lastUse: useCounter)
+        statements[query.sql] = CachedStatement(name: name, types: types, lastUse: useCounter)
         return name
     }
 
@@ -155,20 +161,24 @@ final class LibPQConnection: @unchecked Sendable {
         guard transactionStatus == .idle else {
             throw PostgresError.misuse("a pipelined transaction cannot run inside another transaction")
         }
-        let keys = queries.map { StatementKey(sql: $0.sql, types: $0.parameters.map(\.type.oid)) }
         do {
-            return try sendPipeline(queries, keys: keys)
+            return try sendPipeline(queries)
         } catch let error as PostgresServerError where isStaleStatement(error) {
             // Rolled back whole: prepare again and run it once more.
-            keys.forEach { statements[$0] = nil }
-            return try sendPipeline(queries, keys: keys)
+            queries.forEach { statements[$0.sql] = nil }
+            return try sendPipeline(queries)
         }
     }
 
-    private func sendPipeline(_ queries: [PostgresQuery], keys: [StatementKey]) throws -> [PostgresResult] {
+    private func sendPipeline(_ queries: [PostgresQuery]) throws -> [PostgresResult] {
         // Refuse bad parameters before anything is sent: a pipeline cannot be left half-built.
         for query in queries { try refuseNulInText(query) }
-        let names = try zip(queries, keys).map { try preparedName($0, key: $1) }
+        var names = try queries.map { try preparedName($0) }
+        // Preparing a later one can give up an earlier one's statement (the same text bound with
+        // other types, or a cache smaller than the pipeline): those run unnamed.
+        for (index, query) in queries.enumerated() where names[index] != nil && statements[query.sql]?.name != names[index] {
+            names[index] = nil
+        }
         guard PQenterPipelineMode(pointer) == 1 else {
             throw brokenOr(PostgresError.unexpectedResult(String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()))
         }
@@ -292,35 +302,41 @@ enum TransactionStatus: Sendable {
 }
 
 /// Lays the query's parameters out as the C arrays libpq takes. Text values must be
-/// NUL-terminated, so each gets a terminator; a NUL inside a text value is refused.
+/// NUL-terminated, so each gets a terminator; a NUL inside a text value is refused. The arrays
+/// live on the stack and the values in one buffer: this runs for every statement.
 private func withParameters<R>(
     _ query: PostgresQuery,
     _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
 ) throws -> R {
     try refuseNulInText(query)
     let parameters = query.parameters
-    var storage: [UInt8] = []
-    var offsets: [Int?] = []
-    offsets.reserveCapacity(parameters.count)
-    for parameter in parameters {
-        guard let bytes = parameter.bytes else {
-            offsets.append(nil)
-            continue
+    let count = parameters.count
+    var size = 0
+    for parameter in parameters { size += (parameter.bytes?.count ?? -1) + 1 }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(size, 1)) { storage in
+        withUnsafeTemporaryAllocation(of: Oid.self, capacity: max(count, 1)) { types in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(2 * count, 1)) { integers in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(count, 1)) { values in
+                    var offset = 0
+                    for (index, parameter) in parameters.enumerated() {
+                        types[index] = Oid(parameter.type.oid)
+                        integers[index] = Int32(parameter.bytes?.count ?? 0)
+                        integers[count + index] = parameter.isBinary ? 1 : 0
+                        guard let bytes = parameter.bytes else {
+                            values[index] = nil
+                            continue
+                        }
+                        let start = storage.baseAddress! + offset
+                        _ = UnsafeMutableBufferPointer(start: start, count: bytes.count).initialize(from: bytes)
+                        start[bytes.count] = 0
+                        values[index] = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
+                        offset += bytes.count + 1
+                    }
+                    return body(Int32(count), types.baseAddress, values.baseAddress, integers.baseAddress,
+                                integers.baseAddress.map { $0 + count })
+                }
+            }
         }
-        offsets.append(storage.count)
-        storage.append(contentsOf: bytes)
-        storage.append(0)
-    }
-    let types = parameters.map { Oid($0.type.oid) }
-    let lengths = parameters.map { Int32($0.bytes?.count ?? 0) }
-    let formats = parameters.map { Int32($0.isBinary ? 1 : 0) }
-    return storage.withUnsafeBufferPointer { buffer in
-        let base = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self)
-        let values: [UnsafePointer<CChar>?] = offsets.map { offset in
-            guard let offset, let base else { return nil }
-            return base + offset
-        }
-        return body(Int32(parameters.count), types, values, lengths, formats)
     }
 }
 

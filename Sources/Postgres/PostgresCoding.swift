@@ -6,10 +6,13 @@ public protocol PostgresEncodable: Sendable {
     func encodeText(into buffer: inout [UInt8])
     /// The value's binary form, for types where that is cheaper (bytea); nil for text.
     var binaryEncoding: [UInt8]? { get }
+    /// Whether the value is SQL NULL (only an Optional's nil is).
+    var isNull: Bool { get }
 }
 
 extension PostgresEncodable {
     public var binaryEncoding: [UInt8]? { nil }
+    public var isNull: Bool { false }
 }
 
 /// One value of a result row, in PostgreSQL's text format; `bytes` is nil for SQL NULL.

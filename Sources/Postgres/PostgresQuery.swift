@@ -142,7 +142,7 @@ public struct PostgresParameter: Sendable, Hashable {
 
     public init<Value: PostgresEncodable>(_ value: Value) {
         type = Value.postgresType
-        if let optional = value as? any OptionalProtocol, optional.isNone {
+        if value.isNull {
             bytes = nil
             isBinary = false
         } else if let binary = value.binaryEncoding {

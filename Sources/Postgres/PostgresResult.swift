@@ -5,7 +5,8 @@ import CLibPQ
 public final class PostgresResult: @unchecked Sendable {
     private let pointer: OpaquePointer
     public let columns: [PostgresColumn]
-    private let columnIndexes: [String: Int]
+    /// Column positions by name, for wide results only; narrow ones are searched.
+    private let wideIndex: [String: Int]?
     /// Rows returned.
     public let count: Int
     /// The command tag, e.g. `INSERT 0 1` or `SELECT 3`.
@@ -17,23 +18,23 @@ public final class PostgresResult: @unchecked Sendable {
         self.pointer = pointer
         count = Int(PQntuples(pointer))
         let columnCount = Int(PQnfields(pointer))
-        var columns: [PostgresColumn] = []
-        var indexes: [String: Int] = [:]
-        columns.reserveCapacity(columnCount)
-        for index in 0..<columnCount {
-            let name = String(cString: PQfname(pointer, Int32(index)))
-            columns.append(PostgresColumn(name: name, type: PostgresType(oid: PQftype(pointer, Int32(index)))))
-            if indexes[name] == nil { indexes[name] = index }
+        columns = (0..<columnCount).map { index in
+            PostgresColumn(name: String(cString: PQfname(pointer, Int32(index))), type: PostgresType(oid: PQftype(pointer, Int32(index))))
         }
-        self.columns = columns
-        columnIndexes = indexes
+        wideIndex = columnCount > 12
+            ? Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first }) : nil
         commandTag = String(cString: PQcmdStatus(pointer))
         affectedRows = Int(String(cString: PQcmdTuples(pointer))) ?? 0
     }
 
     deinit { PQclear(pointer) }
 
-    func columnIndex(named name: String) -> Int? { columnIndexes[name] }
+    /// The first column of this name. Narrow results, the most common, are searched rather
+    /// than indexed: building a table per statement cost more than it saved.
+    func columnIndex(named name: String) -> Int? {
+        if let wideIndex { return wideIndex[name] }
+        return columns.firstIndex { $0.name == name }
+    }
 
     func cell(row: Int, column: Int) -> PostgresCell {
         let type = columns[column].type
