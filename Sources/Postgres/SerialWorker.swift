@@ -21,6 +21,8 @@ final class SerialWorker: TaskExecutor, @unchecked Sendable {
         let started = DispatchSemaphore(value: 0)
         let box = ThreadBox()
         let thread = Thread { [box] in
+            // Named from inside: only then does Foundation name the OS thread (for ps, top, perf).
+            Thread.current.name = name
             box.value = pthread_self()
             started.signal()
             box.worker?.loop()
