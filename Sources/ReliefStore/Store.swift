@@ -123,11 +123,21 @@ public struct Store: Sendable {
 
     /// Takes the actor's role and sets each setting, all transaction-locally with one
     /// `set_config(name, value, true)` each, names and values bound as parameters.
+    /// Written as one interpolation rather than joined fragments: it runs before every
+    /// request's first statement.
     private static func settingsStatement(_ actor: DatabaseActor, _ settings: [(name: String, value: String)]) -> PostgresQuery {
-        let calls = ([("role", actor.rawValue)] + settings).map { setting -> PostgresQuery in
-            "set_config(\(setting.0), \(setting.1), true)"
+        var text = PostgresQuery.StringInterpolation(literalCapacity: 24 * (settings.count + 1), interpolationCount: 2 * (settings.count + 1))
+        text.appendLiteral("SELECT set_config('role', ")
+        text.appendInterpolation(actor.rawValue)
+        text.appendLiteral(", true)")
+        for (name, value) in settings {
+            text.appendLiteral(", set_config(")
+            text.appendInterpolation(name)
+            text.appendLiteral(", ")
+            text.appendInterpolation(value)
+            text.appendLiteral(", true)")
         }
-        return "SELECT \(PostgresQuery.joined(calls, separator: ", "))"
+        return PostgresQuery(stringInterpolation: text)
     }
 }
 

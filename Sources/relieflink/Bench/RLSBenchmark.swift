@@ -124,15 +124,16 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
         for (name, context, rlsQuery, ownerQuery) in people {
             // The owner's transaction has the same shape and sets the same context, but keeps
             // its own role: no policy applies to it, only its WHERE clause.
-            let ownerSettings: PostgresQuery = """
-                SELECT set_config('app.county_id', \(context.countyID.uuidString), true),
-                       set_config('app.user_id', \(context.userID.uuidString), true),
-                       set_config('app.org_path', \(context.orgPath), true),
-                       set_config('app.department_id', '', true),
-                       set_config('app.roles', \(context.roles.map(\.rawValue).sorted().joined(separator: ",")), true)
-                """
             let asOwner = {
                 try await ownerPool.transaction { connection in
+                    // Built for each transaction, as the store builds the application's.
+                    let ownerSettings: PostgresQuery = """
+                        SELECT set_config('app.county_id', \(context.countyID.uuidString), true),
+                               set_config('app.user_id', \(context.userID.uuidString), true),
+                               set_config('app.org_path', \(context.orgPath), true),
+                               set_config('app.department_id', '', true),
+                               set_config('app.roles', \(context.roles.map(\.rawValue).sorted().joined(separator: ",")), true)
+                        """
                     try await connection.execute(ownerSettings)
                     return try await connection.query(ownerQuery)
                 }
