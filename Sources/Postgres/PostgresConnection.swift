@@ -45,7 +45,7 @@ public final class PostgresConnection: Sendable {
         _ configuration: ConnectionConfiguration,
         logger: Logger = Logger(label: "relieflink.postgres")
     ) async throws -> PostgresConnection {
-        let worker = SerialWorker(name: "postgres")
+        let worker = SerialWorker(name: "relieflink-pg")
         do {
             let handle = try await worker.run { try LibPQConnection.connect(configuration, logger: logger) }
             var logger = logger

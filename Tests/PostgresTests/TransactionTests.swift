@@ -15,7 +15,7 @@ struct TransactionTests {
         }
     }
 
-    /// The name of the thread running the caller (connections name theirs "postgres").
+    /// The name of the thread running the caller (connections name theirs "relieflink-pg").
     private func currentThreadName() -> String? { Thread.current.name }
 
     private func ids(_ connection: PostgresConnection) async throws -> [Int] {
@@ -46,8 +46,8 @@ struct TransactionTests {
                 try await tx.execute("INSERT INTO items VALUES (\(1), \("first"))")
                 return [before, currentThreadName()]
             }
-            #expect(threads == ["postgres", "postgres"])
-            #expect(currentThreadName() != "postgres")
+            #expect(threads == ["relieflink-pg", "relieflink-pg"])
+            #expect(currentThreadName() != "relieflink-pg")
         }
     }
 
