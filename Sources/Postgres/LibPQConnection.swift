@@ -108,7 +108,7 @@ final class LibPQConnection: @unchecked Sendable {
             return try executePrepared(query)
         } catch let error as PostgresServerError where isStaleStatement(error) && transactionStatus == .idle {
             // The schema changed under a cached plan (or the session discarded it): prepare again.
-            statements[query.sql] = nil
+            forget(query.sql)
             return try executePrepared(query)
         }
     }
@@ -153,6 +153,13 @@ final class LibPQConnection: @unchecked Sendable {
         return name
     }
 
+    /// Gives up a cached statement whose plan went stale, or that the session lost (then the
+    /// DEALLOCATE fails, harmlessly: outside a transaction, as its callers are).
+    private func forget(_ sql: String) {
+        guard let stale = statements.removeValue(forKey: sql) else { return }
+        try? executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
+    }
+
     /// Runs `queries` as one transaction in one round trip, with libpq's pipeline mode: the
     /// statements before the pipeline's sync form one implicit transaction, which the server
     /// commits at the sync, or rolls back at the first error, the error thrown here.
@@ -165,7 +172,7 @@ final class LibPQConnection: @unchecked Sendable {
             return try sendPipeline(queries)
         } catch let error as PostgresServerError where isStaleStatement(error) {
             // Rolled back whole: prepare again and run it once more.
-            queries.forEach { statements[$0.sql] = nil }
+            queries.forEach { forget($0.sql) }
             return try sendPipeline(queries)
         }
     }

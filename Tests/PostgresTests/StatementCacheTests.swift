@@ -48,4 +48,21 @@ struct StatementCacheTests {
         #expect(try await prepared(connection) == [statements[3].sql, statements[1].sql])
         await connection.close()
     }
+
+    @Test("a statement whose table changed shape is prepared again, and its old one given up")
+    func staleStatementsArePreparedAgain() async throws {
+        try await TestDatabase.withConnection(migrated: false) { connection in
+            try await connection.executeScript("CREATE TABLE shapes (a int); INSERT INTO shapes VALUES (1)")
+            let select: PostgresQuery = "SELECT * FROM shapes WHERE a = \(1)"
+            #expect(try await connection.query(select).columns.count == 1)
+            // A cached SELECT * must not change its result type: the server refuses to run it.
+            try await connection.executeScript("ALTER TABLE shapes ADD COLUMN b int")
+            let widened = try await connection.query(select)
+            #expect(widened.columns.map(\.name) == ["a", "b"])
+            let copies = try await connection.query("""
+                SELECT count(*) FROM pg_prepared_statements WHERE statement = \(select.sql)
+                """).scalar(Int.self)
+            #expect(copies == 1)
+        }
+    }
 }
