@@ -69,8 +69,8 @@ public final class ConnectionPool: Sendable {
     ///
     /// A body that runs many statements can run on the connection's own thread with
     /// `withTaskExecutorPreference(connection.executor)` and skip two thread switches per
-    /// statement, as `transaction(_:)` does; a plain borrow does not, so that code between a
-    /// few statements stays on Swift's cooperative pool.
+    /// statement; it is not the default because request code would then compete with every
+    /// connection's thread for the cores instead of sharing Swift's cooperative pool.
     public func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await acquire()
         defer { release(connection) }

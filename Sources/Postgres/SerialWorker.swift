@@ -21,8 +21,8 @@ final class SerialWorker: TaskExecutor, @unchecked Sendable {
         let started = DispatchSemaphore(value: 0)
         let box = ThreadBox()
         let thread = Thread { [box] in
-            // Named from inside: only then does Foundation name the OS thread (for ps, top, perf).
-            Thread.current.name = name
+            // For ps, top and perf. Foundation's `name` reaches the OS thread only some of the time.
+            _ = setThreadName(pthread_self(), String(name.prefix(15)))
             box.value = pthread_self()
             started.signal()
             box.worker?.loop()
@@ -98,6 +98,10 @@ final class SerialWorker: TaskExecutor, @unchecked Sendable {
         }
     }
 }
+
+/// glibc's pthread_setname_np, which the Glibc module hides (it is a GNU extension).
+@_silgen_name("pthread_setname_np")
+private func setThreadName(_ thread: pthread_t, _ name: UnsafePointer<CChar>) -> Int32
 
 /// Hands the new thread its worker and the worker its thread id, during `init` only.
 private final class ThreadBox: @unchecked Sendable {

@@ -14,22 +14,9 @@ extension PostgresConnection {
     /// If `body` caught a statement's error and returned anyway, the server has already failed
     /// the transaction: the COMMIT then rolls back, and this throws
     /// `PostgresError.transactionRolledBack` rather than pretend the work was saved.
-    ///
-    /// The transaction, `body` included, runs on the connection's own thread: one switch there
-    /// and back for the whole of it, instead of two for every statement.
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,
-        _ body: (PostgresConnection) async throws -> T
-    ) async throws -> T {
-        try await withTaskExecutorPreference(executor) {
-            try await runTransaction(isolation: isolation, readOnly: readOnly, body)
-        }
-    }
-
-    private func runTransaction<T>(
-        isolation: IsolationLevel,
-        readOnly: Bool,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         guard !isInTransaction else {

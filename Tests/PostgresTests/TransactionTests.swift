@@ -15,9 +15,6 @@ struct TransactionTests {
         }
     }
 
-    /// The name of the thread running the caller (connections name theirs "relieflink-pg").
-    private func currentThreadName() -> String? { Thread.current.name }
-
     private func ids(_ connection: PostgresConnection) async throws -> [Int] {
         try await connection.query("SELECT id FROM items ORDER BY id").map { try $0.decode(Int.self, at: 0) }
     }
@@ -35,19 +32,6 @@ struct TransactionTests {
             #expect(value == "done")
             #expect(!connection.isInTransaction)
             #expect(try await ids(observer) == [1, 2])
-        }
-    }
-
-    @Test("the body runs on the connection's own thread, between its statements too, and leaves it after")
-    func bodyRunsOnTheConnectionsThread() async throws {
-        try await withWorkerAndObserver { _, connection, _ in
-            let threads = try await connection.transaction { tx in
-                let before = currentThreadName()
-                try await tx.execute("INSERT INTO items VALUES (\(1), \("first"))")
-                return [before, currentThreadName()]
-            }
-            #expect(threads == ["relieflink-pg", "relieflink-pg"])
-            #expect(currentThreadName() != "relieflink-pg")
         }
     }
 
