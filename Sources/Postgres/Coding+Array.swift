@@ -57,7 +57,6 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
     }
 }
 
-
 extension Array: PostgresDecodable where Element: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> [Element] {
         guard let bytes = cell.bytes else {

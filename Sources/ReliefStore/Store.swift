@@ -122,9 +122,9 @@ public struct Store: Sendable {
     }
 
     /// Takes the actor's role and sets each setting, all transaction-locally with one
-    /// `set_config(name, value, true)` each, names and values bound as parameters.
-    /// Written as one interpolation rather than joined fragments: it runs before every
-    /// request's first statement.
+    /// `set_config(name, value, true)` each; every value, and every name but `role`, is bound
+    /// as a parameter. Written as one interpolation rather than joined fragments: it runs
+    /// before every request's first statement.
     private static func settingsStatement(_ actor: DatabaseActor, _ settings: [(name: String, value: String)]) -> PostgresQuery {
         var text = PostgresQuery.StringInterpolation(literalCapacity: 24 * (settings.count + 1), interpolationCount: 2 * (settings.count + 1))
         text.appendLiteral("SELECT set_config('role', ")
