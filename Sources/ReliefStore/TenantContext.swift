@@ -20,7 +20,7 @@ public struct TenantContext: Sendable, Equatable {
     }
 
     /// The roles as `app.roles` holds them, e.g. `auditor,center_agent`.
-    var rolesLiteral: String {
+    public var rolesLiteral: String {
         roles.map(\.rawValue).sorted().joined(separator: ",")
     }
 }

@@ -93,7 +93,7 @@ struct RowLevelSecurityTests {
                 SELECT set_config('app.county_id', \(user.context.countyID.uuidString), true),
                        set_config('app.user_id', \(user.context.userID.uuidString), true),
                        set_config('app.org_path', \(user.context.orgPath), true),
-                       set_config('app.roles', \(user.roles.map(\.rawValue).sorted().joined(separator: ",")), true)
+                       set_config('app.roles', \(user.context.rolesLiteral), true)
                 """)
             return try await connection.query("SELECT count(*) FROM cases").scalar(Int.self)
         }

@@ -132,7 +132,7 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
                                set_config('app.user_id', \(context.userID.uuidString), true),
                                set_config('app.org_path', \(context.orgPath), true),
                                set_config('app.department_id', '', true),
-                               set_config('app.roles', \(context.roles.map(\.rawValue).sorted().joined(separator: ",")), true)
+                               set_config('app.roles', \(context.rolesLiteral), true)
                         """
                     try await connection.execute(ownerSettings)
                     return try await connection.query(ownerQuery)
