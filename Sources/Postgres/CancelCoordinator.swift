@@ -43,7 +43,9 @@ final class CancelCoordinator: @unchecked Sendable {
         return nextTicket
     }
 
-    /// Called on the worker thread just before the statement runs. Throws if it was cancelled already.
+    /// Called on the event loop just before the statement runs. Throws if it was cancelled already.
+    /// Waits (briefly: one cancel request) while a cancel of the previous statement is still
+    /// being delivered.
     func begin(_ ticket: UInt64) throws {
         condition.lock()
         defer { condition.unlock() }
@@ -55,7 +57,7 @@ final class CancelCoordinator: @unchecked Sendable {
         running = ticket
     }
 
-    /// Called on the worker thread when the statement ended; the reason it was cancelled, if it was.
+    /// Called on the event loop when the statement ended; the reason it was cancelled, if it was.
     func end(_ ticket: UInt64) -> Reason? {
         condition.lock()
         defer { condition.unlock() }

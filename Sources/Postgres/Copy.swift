@@ -1,5 +1,3 @@
-import CLibPQ
-
 extension PostgresConnection {
     /// Bulk-loads rows with `COPY table (columns) FROM STDIN`, far faster than INSERTs.
     ///
@@ -16,16 +14,16 @@ extension PostgresConnection {
         _ body: (CopyInWriter) async throws -> Void
     ) async throws -> Int {
         let sql = "COPY \(quoteIdentifier(table)) (\(columns.map(quoteIdentifier).joined(separator: ", "))) FROM STDIN"
-        try await run(cancellable: false) { try $0.startCopy(sql) }
+        try await run(cancellable: false) { try await $0.startCopy(sql) }
         let writer = CopyInWriter(connection: self, columnCount: columns.count)
         do {
             try await body(writer)
             try await writer.flush()
         } catch {
-            _ = try? await run(cancellable: false) { try $0.endCopy(abortReason: "aborted by the client") }
+            _ = try? await run(cancellable: false) { try await $0.endCopy(abortReason: "aborted by the client") }
             throw error
         }
-        return try await run(cancellable: false) { try $0.endCopy(abortReason: nil) }.affectedRows
+        return try await run(cancellable: false) { try await $0.endCopy(abortReason: nil) }.affectedRows
     }
 }
 
@@ -75,40 +73,6 @@ public final class CopyInWriter {
         guard !buffer.isEmpty else { return }
         let chunk = buffer
         buffer.removeAll(keepingCapacity: true)
-        try await connection.run(cancellable: false) { try $0.putCopyData(chunk) }
-    }
-}
-
-extension LibPQConnection {
-    func startCopy(_ sql: String) throws {
-        guard let result = PQexec(pointer, sql) else {
-            throw PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
-        }
-        guard PQresultStatus(result) == PGRES_COPY_IN else {
-            _ = try check(result)  // throws the server's error
-            throw PostgresError.misuse("copyIn needs a COPY … FROM STDIN statement")
-        }
-        PQclear(result)
-    }
-
-    func putCopyData(_ chunk: [UInt8]) throws {
-        let sent = chunk.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(pointer, $0.baseAddress, Int32($0.count)) }
-        }
-        guard sent == 1 else {
-            throw PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
-        }
-    }
-
-    /// Ends the COPY (or aborts it with a reason) and returns its outcome.
-    func endCopy(abortReason: String?) throws -> PostgresResult {
-        guard PQputCopyEnd(pointer, abortReason) == 1 else {
-            throw PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
-        }
-        var outcome: Result<PostgresResult, Error> = .failure(PostgresError.unexpectedResult("COPY returned no result"))
-        while let result = PQgetResult(pointer) {
-            outcome = Result { try check(result) }
-        }
-        return try outcome.get()
+        try await connection.run(cancellable: false) { try await $0.putCopyData(chunk) }
     }
 }

@@ -2,11 +2,14 @@ import CLibPQ
 import Foundation
 import Logging
 
-/// The libpq connection itself. Not thread-safe, as libpq is not: every method runs on the
-/// owning `PostgresConnection`'s worker thread, one at a time.
+/// The libpq connection itself. Not thread-safe, as libpq is not: once attached to an event
+/// loop, every method runs on that loop, one operation at a time (`ConnectionGate`).
 final class LibPQConnection: @unchecked Sendable {
     let pointer: OpaquePointer
     let socket: Int32
+    /// Where the non-blocking methods wait for the server; nil for the blocking uses
+    /// (the listener's connection, and a new connection's setup).
+    private(set) var loop: PostgresEventLoop?
     let backendPID: Int32
     let target: String
     private let noticeSink: Unmanaged<NoticeSink>
@@ -77,12 +80,18 @@ final class LibPQConnection: @unchecked Sendable {
             if let limit = configuration.statementTimeout {
                 setup += "; SET statement_timeout = \(limit.milliseconds)"
             }
-            try connection.executeScript(setup)
+            try connection.executeScriptBlocking(setup)
         } catch {
             connection.close()
             throw error
         }
         return connection
+    }
+
+    /// Hands the connection to `loop`, which drives it without blocking from now on.
+    func attach(to loop: PostgresEventLoop) {
+        PQsetnonblocking(pointer, 1)
+        self.loop = loop
     }
 
     private static func describeTarget(_ pointer: OpaquePointer) -> String {
@@ -102,32 +111,34 @@ final class LibPQConnection: @unchecked Sendable {
     /// reused, so the server parses them once, and plans them once unless their parameters make
     /// a plan of their own worth it. That holds for statements without parameters too: a case
     /// list whose visibility comes from row-level security is planned once per connection.
-    func execute(_ query: PostgresQuery) throws -> PostgresResult {
+    func execute(_ query: PostgresQuery) async throws -> PostgresResult {
         guard !isClosed else { throw PostgresError.connectionClosed }
         do {
-            return try executePrepared(query)
+            return try await executePrepared(query)
         } catch let error as PostgresServerError where isStaleStatement(error) && transactionStatus == .idle {
             // The schema changed under a cached plan (or the session discarded it): prepare again.
-            forget(query.sql)
-            return try executePrepared(query)
+            await forget(query.sql)
+            return try await executePrepared(query)
         }
     }
 
-    private func executePrepared(_ query: PostgresQuery) throws -> PostgresResult {
-        guard let name = try preparedName(query) else {
-            return try check(withParameters(query) { count, types, values, lengths, formats in
-                PQexecParams(pointer, query.sql, count, types, values, lengths, formats, 0)
-            })
+    private func executePrepared(_ query: PostgresQuery) async throws -> PostgresResult {
+        guard let name = try await preparedName(query) else {
+            let sent = try withParameters(query) { count, types, values, lengths, formats in
+                PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0)
+            }
+            return try await finishCommand(sent: sent)
         }
-        return try check(withParameters(query) { count, _, values, lengths, formats in
-            PQexecPrepared(pointer, name, count, values, lengths, formats, 0)
-        })
+        let sent = try withParameters(query) { count, _, values, lengths, formats in
+            PQsendQueryPrepared(pointer, name, count, values, lengths, formats, 0)
+        }
+        return try await finishCommand(sent: sent)
     }
 
     /// The name `query` is prepared under on this connection, preparing it first if needed;
     /// nil when it runs unnamed: without a cache, or in a failed transaction, where nothing
     /// new can be prepared and the statement will fail anyway.
-    private func preparedName(_ query: PostgresQuery) throws -> String? {
+    private func preparedName(_ query: PostgresQuery) async throws -> String? {
         guard cacheSize > 0 else { return nil }
         useCounter += 1
         if let cached = statements[query.sql], cached.fits(query) {
@@ -137,57 +148,58 @@ final class LibPQConnection: @unchecked Sendable {
         guard transactionStatus == .idle || transactionStatus == .inTransaction else { return nil }
         // Prepared statements are not transactional: giving one up holds inside a transaction too.
         if let stale = statements.removeValue(forKey: query.sql) {
-            try executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
+            _ = try await executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
         } else if statements.count >= cacheSize, let (oldest, entry) = statements.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-            try executeScript("DEALLOCATE \(quoteIdentifier(entry.name))")
+            _ = try await executeScript("DEALLOCATE \(quoteIdentifier(entry.name))")
             statements[oldest] = nil
         }
         statementCounter += 1
         let name = "relieflink_\(statementCounter)"
         let types = query.parameters.map { Oid($0.type.oid) }
-        let prepared = types.withUnsafeBufferPointer { types in
-            PQprepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
+        let sent = types.withUnsafeBufferPointer { types in
+            PQsendPrepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
         }
-        _ = try check(prepared)
+        _ = try await finishCommand(sent: sent)
         statements[query.sql] = CachedStatement(name: name, types: types, lastUse: useCounter)
         return name
     }
 
     /// Gives up a cached statement whose plan went stale, or that the session lost (then the
     /// DEALLOCATE fails, harmlessly: outside a transaction, as its callers are).
-    private func forget(_ sql: String) {
+    private func forget(_ sql: String) async {
         guard let stale = statements.removeValue(forKey: sql) else { return }
-        try? executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
+        _ = try? await executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
     }
 
     /// Runs `queries` as one transaction in one round trip, with libpq's pipeline mode: the
     /// statements before the pipeline's sync form one implicit transaction, which the server
     /// commits at the sync, or rolls back at the first error, the error thrown here.
-    func executePipelined(_ queries: [PostgresQuery]) throws -> [PostgresResult] {
+    func executePipelined(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
         guard !isClosed else { throw PostgresError.connectionClosed }
         guard transactionStatus == .idle else {
             throw PostgresError.misuse("a pipelined transaction cannot run inside another transaction")
         }
         do {
-            return try sendPipeline(queries)
+            return try await sendPipeline(queries)
         } catch let error as PostgresServerError where isStaleStatement(error) {
             // Rolled back whole: prepare again and run it once more.
-            queries.forEach { forget($0.sql) }
-            return try sendPipeline(queries)
+            for query in queries { await forget(query.sql) }
+            return try await sendPipeline(queries)
         }
     }
 
-    private func sendPipeline(_ queries: [PostgresQuery]) throws -> [PostgresResult] {
+    private func sendPipeline(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
         // Refuse bad parameters before anything is sent: a pipeline cannot be left half-built.
         for query in queries { try refuseNulInText(query) }
-        var names = try queries.map { try preparedName($0) }
+        var names: [String?] = []
+        for query in queries { names.append(try await preparedName(query)) }
         // Preparing a later one can give up an earlier one's statement (the same text bound with
         // other types, or a cache smaller than the pipeline): those run unnamed.
         for (index, query) in queries.enumerated() where names[index] != nil && statements[query.sql]?.name != names[index] {
             names[index] = nil
         }
         guard PQenterPipelineMode(pointer) == 1 else {
-            throw brokenOr(PostgresError.unexpectedResult(String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()))
+            throw brokenOr(PostgresError.unexpectedResult(errorMessage))
         }
         // Fails only while results are still unread, which happens only on a lost connection.
         defer { PQexitPipelineMode(pointer) }
@@ -196,31 +208,28 @@ final class LibPQConnection: @unchecked Sendable {
                 if let name { return PQsendQueryPrepared(pointer, name, count, values, lengths, formats, 0) }
                 return PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0)
             }
-            guard sent == 1 else { throw lostInPipeline() }
+            guard sent == 1 else { throw lost() }
         }
-        guard PQpipelineSync(pointer) == 1 else { throw lostInPipeline() }
+        guard PQpipelineSync(pointer) == 1 else { throw lost() }
+        try await flush()
         var results: [PostgresResult] = []
         var failure: Error?
         for _ in queries {
-            guard let result = PQgetResult(pointer) else { throw lostInPipeline() }
+            guard let result = try await nextResult() else { throw lost() }
             if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
                 PQclear(result)  // skipped after an earlier statement failed
             } else {
                 do { results.append(try check(result)) } catch { failure = failure ?? error }
             }
             // A NULL ends each statement's results.
-            while let extra = PQgetResult(pointer) { PQclear(extra) }
+            while let extra = try await nextResult() { PQclear(extra) }
         }
-        guard let sync = PQgetResult(pointer) else { throw lostInPipeline() }
+        guard let sync = try await nextResult() else { throw lost() }
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
-        guard synced else { throw lostInPipeline() }
+        guard synced else { throw lost() }
         if let failure { throw failure }
         return results
-    }
-
-    private func lostInPipeline() -> Error {
-        PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines())
     }
 
     private func isStaleStatement(_ error: PostgresServerError) -> Bool {
@@ -229,24 +238,32 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// Runs SQL text as is: several statements allowed, no parameters. For trusted SQL only
-    /// (session setup, migrations); results are discarded.
-    func executeScript(_ sql: String) throws {
+    /// (session setup, migrations, transaction control). As PQexec: the first error, else the
+    /// last statement's result.
+    @discardableResult
+    func executeScript(_ sql: String) async throws -> PostgresResult {
+        guard !isClosed else { throw PostgresError.connectionClosed }
+        return try await finishCommand(sent: PQsendQuery(pointer, sql))
+    }
+
+    /// `executeScript` for a connection without an event loop (the listener's, and the setup of
+    /// a new one): blocks its thread until the server answers.
+    func executeScriptBlocking(_ sql: String) throws {
         guard !isClosed else { throw PostgresError.connectionClosed }
         _ = try check(PQexec(pointer, sql))
-        // PQexec returns only the last result; any earlier failure already ended the script.
     }
 
     /// Turns a libpq result into a `PostgresResult` or the error it carries.
     func check(_ result: OpaquePointer?) throws -> PostgresResult {
         guard let result else {
-            throw brokenOr(PostgresError.unexpectedResult(String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()))
+            throw brokenOr(PostgresError.unexpectedResult(errorMessage))
         }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return PostgresResult(result)
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            // The commands that can start a COPY end it themselves (`finishCommand`).
             PQclear(result)
-            abandonCopy()
             throw PostgresError.misuse("COPY runs through copyIn(_:), not query(_:)")
         default:
             let error = PostgresServerError(result: result)
@@ -258,14 +275,8 @@ final class LibPQConnection: @unchecked Sendable {
         }
     }
 
-    /// Ends a COPY the caller started by mistake, leaving the connection usable.
-    private func abandonCopy() {
-        _ = PQputCopyEnd(pointer, "COPY is not supported through query()")
-        while let result = PQgetResult(pointer) { PQclear(result) }
-    }
-
-    private func brokenOr(_ error: Error) -> Error {
-        isBroken ? PostgresError.connectionLost(reason: String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()) : error
+    func brokenOr(_ error: Error) -> Error {
+        isBroken ? PostgresError.connectionLost(reason: errorMessage) : error
     }
 
     /// Whether the idle connection still looks alive: checks for an end-of-file or an error
@@ -311,7 +322,7 @@ enum TransactionStatus: Sendable {
 /// Lays the query's parameters out as the C arrays libpq takes. Text values must be
 /// NUL-terminated, so each gets a terminator; a NUL inside a text value is refused. The arrays
 /// live on the stack and the values in one buffer: this runs for every statement.
-private func withParameters<R>(
+func withParameters<R>(
     _ query: PostgresQuery,
     _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
 ) throws -> R {
@@ -348,7 +359,7 @@ private func withParameters<R>(
 }
 
 /// libpq takes text values NUL-terminated, so a text value cannot hold a NUL.
-private func refuseNulInText(_ query: PostgresQuery) throws {
+func refuseNulInText(_ query: PostgresQuery) throws {
     for parameter in query.parameters where !parameter.isBinary {
         if parameter.bytes?.contains(0) == true { throw PostgresError.nulInText }
     }
@@ -377,8 +388,8 @@ extension PostgresServerError {
 }
 
 /// Receives server notices (e.g. "relation already exists, skipping") and logs them; also
-/// the FATAL error a server sends to an idle connection before it closes it. Used on the
-/// connection's worker thread only.
+/// the FATAL error a server sends to an idle connection before it closes it. Used by one
+/// operation of the connection at a time.
 final class NoticeSink: @unchecked Sendable {
     let logger: Logger
     /// The server said it is ending this session (FATAL or PANIC outside a statement).

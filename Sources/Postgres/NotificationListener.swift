@@ -121,10 +121,10 @@ public final class NotificationListener: Sendable {
             let wanted = control.withLock { $0.channels }
             do {
                 for channel in wanted.subtracting(subscribed) {
-                    try live.executeScript("LISTEN \(quoteIdentifier(channel))")
+                    try live.executeScriptBlocking("LISTEN \(quoteIdentifier(channel))")
                 }
                 for channel in subscribed.subtracting(wanted) {
-                    try live.executeScript("UNLISTEN \(quoteIdentifier(channel))")
+                    try live.executeScriptBlocking("UNLISTEN \(quoteIdentifier(channel))")
                 }
                 subscribed = wanted
             } catch {

@@ -1,23 +1,27 @@
+import Foundation
 import Logging
 import Synchronization
 
 /// One connection to PostgreSQL.
 ///
-/// Statements run one at a time, in the order they were issued, on a thread the connection
-/// owns (libpq blocks while it waits; Swift's cooperative threads must not). Cancelling the
-/// awaiting task cancels its statement on the server.
+/// Statements run one at a time, in the order they were issued, on the event loop the
+/// connection belongs to, which waits for the server without blocking a thread (Swift's
+/// cooperative threads must never block). Cancelling the awaiting task cancels its statement
+/// on the server.
 public final class PostgresConnection: Sendable {
     public let configuration: ConnectionConfiguration
     public let logger: Logger
-    /// The thread this connection's statements run on, as a task executor: code that runs a
-    /// series of statements on one connection can run there (`withTaskExecutorPreference`)
-    /// and skip two thread switches per statement.
-    public var executor: any TaskExecutor { worker }
+    /// The event loop this connection's statements run on, as a task executor: code that runs
+    /// a series of statements can run there (`withTaskExecutorPreference`) and skip two thread
+    /// switches per statement. It shares the loop's thread with other connections, so it
+    /// should not compute for long.
+    public var executor: any TaskExecutor { loop }
 
     /// The server process serving this connection (`pg_backend_pid()`).
     public let backendPID: Int32
     let socket: Int32
-    private let worker: SerialWorker
+    private let loop: PostgresEventLoop
+    private let gate = ConnectionGate()
     private let handle: LibPQConnection
     private let cancellation: CancelCoordinator
     private let state: Mutex<State>
@@ -29,10 +33,10 @@ public final class PostgresConnection: Sendable {
         var savepointCounter = 0
     }
 
-    private init(configuration: ConnectionConfiguration, logger: Logger, worker: SerialWorker, handle: LibPQConnection) {
+    private init(configuration: ConnectionConfiguration, logger: Logger, loop: PostgresEventLoop, handle: LibPQConnection) {
         self.configuration = configuration
         self.logger = logger
-        self.worker = worker
+        self.loop = loop
         self.handle = handle
         backendPID = handle.backendPID
         socket = handle.socket
@@ -45,16 +49,13 @@ public final class PostgresConnection: Sendable {
         _ configuration: ConnectionConfiguration,
         logger: Logger = Logger(label: "relieflink.postgres")
     ) async throws -> PostgresConnection {
-        let worker = SerialWorker(name: "relieflink-pg")
-        do {
-            let handle = try await worker.run { try LibPQConnection.connect(configuration, logger: logger) }
-            var logger = logger
-            logger[metadataKey: "pg_pid"] = "\(handle.backendPID)"
-            return PostgresConnection(configuration: configuration, logger: logger, worker: worker, handle: handle)
-        } catch {
-            worker.stop()
-            throw error
-        }
+        // libpq's connect honours connect_timeout only when it blocks: on a thread of its own.
+        let handle = try await onThreadOfItsOwn { try LibPQConnection.connect(configuration, logger: logger) }
+        let loop = PostgresEventLoop.next()
+        handle.attach(to: loop)
+        var logger = logger
+        logger[metadataKey: "pg_pid"] = "\(handle.backendPID)"
+        return PostgresConnection(configuration: configuration, logger: logger, loop: loop, handle: handle)
     }
 
     /// Runs one statement and returns its rows.
@@ -64,7 +65,7 @@ public final class PostgresConnection: Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery, timeout: Duration? = nil) async throws -> PostgresResult {
         logger.trace("query", metadata: ["sql": "\(query.sql)"])
-        return try await run(timeout: timeout) { handle in try handle.execute(query) }
+        return try await run(timeout: timeout) { handle in try await handle.execute(query) }
     }
 
     /// Runs one statement and returns how many rows it affected.
@@ -80,21 +81,21 @@ public final class PostgresConnection: Sendable {
     @discardableResult
     public func pipelinedTransaction(_ queries: [PostgresQuery], timeout: Duration? = nil) async throws -> [PostgresResult] {
         logger.trace("pipelined transaction", metadata: ["statements": "\(queries.count)"])
-        return try await run(timeout: timeout) { handle in try handle.executePipelined(queries) }
+        return try await run(timeout: timeout) { handle in try await handle.executePipelined(queries) }
     }
 
     /// Runs SQL text as is, several statements allowed, without parameters: for trusted SQL
     /// that ships with the program (migrations, setup), never for text built from input.
     public func executeScript(_ sql: String, timeout: Duration? = nil) async throws {
-        try await run(timeout: timeout) { handle in try handle.executeScript(sql) }
+        try await run(timeout: timeout) { handle in _ = try await handle.executeScript(sql) }
     }
 
-    /// Runs `body` on the worker thread under a cancellation ticket and records the
-    /// connection's state afterwards.
+    /// Runs `body` on the event loop, alone on the connection, under a cancellation ticket, and
+    /// records the connection's state afterwards.
     func run<T: Sendable>(
         timeout: Duration? = nil,
         cancellable: Bool = true,
-        _ body: @escaping @Sendable (LibPQConnection) throws -> T
+        _ body: @escaping @Sendable (LibPQConnection) async throws -> T
     ) async throws -> T {
         if cancellable { try Task.checkCancellation() }
         let ticket = cancellation.newTicket()
@@ -106,11 +107,14 @@ public final class PostgresConnection: Sendable {
             }
         }
         defer { timer?.cancel() }
-        let operation: @Sendable () async throws -> T = { [worker, handle, cancellation] in
+        let operation: @Sendable () async throws -> T = { [loop, gate, handle, cancellation] in
             do {
-                return try await worker.run {
+                return try await loop.run {
+                    await gate.enter()
+                    defer { gate.leave() }
                     try cancellation.begin(ticket)
-                    let outcome = Result { try body(handle) }
+                    let outcome: Result<T, Error>
+                    do { outcome = .success(try await body(handle)) } catch { outcome = .failure(error) }
                     let reason = cancellation.end(ticket)
                     self.state.withLock {
                         $0.transactionStatus = handle.transactionStatus
@@ -166,20 +170,27 @@ public final class PostgresConnection: Sendable {
             return state.isClosed
         }
         guard !alreadyClosed else { return }
-        _ = try? await worker.run { [handle, cancellation] in
+        _ = try? await run(cancellable: false) { [cancellation] handle in
             cancellation.waitForCancels()
             handle.close()
         }
-        worker.stop()
     }
 
     deinit {
-        let handle = handle
-        let cancellation = cancellation
-        worker.submit {
+        // Nothing else holds the connection now: an operation in flight would hold it.
+        Task(executorPreference: loop) { [handle, cancellation] in
             cancellation.waitForCancels()
             handle.close()
         }
-        worker.stop()
+    }
+}
+
+/// Runs a blocking call on a new thread, which ends with it: for rare calls that libpq offers
+/// only blocking (connecting with a time-out).
+func onThreadOfItsOwn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withUnsafeThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 }

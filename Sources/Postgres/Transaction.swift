@@ -1,5 +1,3 @@
-import CLibPQ
-
 /// How much a transaction sees of others running at the same time (PostgreSQL's levels).
 public enum IsolationLevel: String, Sendable {
     case readCommitted = "READ COMMITTED"
@@ -30,7 +28,7 @@ extension PostgresConnection {
             await rollback()
             throw error
         }
-        let commit = try await run(cancellable: false) { try $0.check(PQexec($0.pointer, "COMMIT")) }
+        let commit = try await run(cancellable: false) { try await $0.executeScript("COMMIT") }
         if commit.commandTag == "ROLLBACK" {
             throw PostgresError.transactionRolledBack
         }
@@ -50,7 +48,7 @@ extension PostgresConnection {
             try await executeScript("RELEASE SAVEPOINT \(name)")
             return value
         } catch {
-            _ = try? await run(cancellable: false) { try $0.executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)") }
+            _ = try? await run(cancellable: false) { try await $0.executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)") }
             throw error
         }
     }
@@ -58,6 +56,6 @@ extension PostgresConnection {
     /// Rolls back, even when the task was cancelled; a connection where this fails is broken
     /// and is discarded by its pool.
     func rollback() async {
-        _ = try? await run(cancellable: false) { try $0.executeScript("ROLLBACK") }
+        _ = try? await run(cancellable: false) { try await $0.executeScript("ROLLBACK") }
     }
 }

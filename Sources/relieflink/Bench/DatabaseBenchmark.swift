@@ -14,8 +14,9 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
         abstract: "Single-row SELECT by primary key and single-row INSERT, ours beside pgbench, at 1 and 16 connections.",
         discussion: """
             Both sides use prepared statements (pgbench -M prepared; our pool prepares each statement
-            once per connection) on one server. Without DATABASE_URL a private, non-durable PostgreSQL
-            is started for the run. Target: ours ≥ 0.9× pgbench everywhere.
+            once per connection) on one server, in alternating one-second slices (--seconds of them).
+            Without DATABASE_URL a private, non-durable PostgreSQL is started for the run.
+            Target: ours ≥ 0.9× pgbench everywhere.
             """)
 
     @OptionGroup var options: BenchmarkOptions
@@ -27,6 +28,9 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
 
     @Option(name: .long, parsing: .upToNextOption, help: "Concurrent connections to measure.")
     var connections: [Int] = [1, 16]
+
+    /// One-second slices per side and row.
+    private var rounds: Int { max(1, Int(options.seconds.rounded())) }
 
     func run() async throws {
         var logger = try logging.makeLogger("relieflink.bench")
@@ -44,7 +48,8 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
             let report = try await measure(url: url, logger: logger)
             print(options.json ? try report.json() : """
                 relieflink bench db — our libpq wrapper beside pgbench -M prepared, same server, same run
-                (\(options.seconds) s each; rates in transactions per second; ratio = ours / pgbench)
+                (\(rounds) alternating one-second slices each; rates in transactions per second;
+                ratio = ours / pgbench)
 
                 \(report.table(referenceName: "pgbench"))
                 """)
@@ -75,16 +80,23 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
                 "INSERT INTO bench_inserts (account, amount) VALUES (\(ids.next()), \(1))"
             }
             for (label, script, makeQuery) in [("select by primary key", "select.sql", select), ("single-row insert", "insert.sql", insert)] {
-                // Like pgbench: each client holds its connection for the whole run, and runs on
-                // that connection's thread.
-                let held = try await rate(pool: pool, clients: clients, borrowPerStatement: false, makeQuery)
-                let theirs = try await pgbench.transactionsPerSecond(url: url, script: scripts.appending(path: script), clients: clients,
-                                                                     seconds: options.seconds)
-                // As the server uses the pool: a borrow and a return around every statement.
-                let borrowed = try await rate(pool: pool, clients: clients, borrowPerStatement: true, makeQuery)
-                report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: held, reference: theirs))
+                try await warmUp(pool: pool, clients: clients, makeQuery)
+                // Alternating one-second slices, so that the machine's drifts fall on every side alike.
+                var held = 0.0, theirs = 0.0, borrowed = 0.0
+                for _ in 0..<rounds {
+                    // Like pgbench: each client holds its connection for the whole slice, and runs
+                    // on that connection's event loop.
+                    held += try await rate(pool: pool, clients: clients, borrowPerStatement: false, makeQuery)
+                    theirs += try await pgbench.transactionsPerSecond(url: url, script: scripts.appending(path: script),
+                                                                      clients: clients, seconds: 1)
+                    // As the server uses the pool: a borrow and a return around every statement.
+                    borrowed += try await rate(pool: pool, clients: clients, borrowPerStatement: true, makeQuery)
+                }
+                let count = Double(rounds)
+                report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: held / count,
+                                         reference: theirs / count))
                 report.rows.append(.init(name: "\(label), \(clients) connection(s), pool borrow per statement", unit: "tx/s",
-                                         ours: borrowed, reference: theirs))
+                                         ours: borrowed / count, reference: theirs / count))
             }
         }
         return report
@@ -108,18 +120,22 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
         try await connection.executeScript("VACUUM ANALYZE bench_accounts")
     }
 
-    /// Transactions per second of `clients` tasks each running `makeQuery` in a loop, either on
-    /// a connection each holds throughout, or borrowing from the pool for every statement.
-    private func rate(
-        pool: ConnectionPool, clients: Int, borrowPerStatement: Bool, _ makeQuery: @escaping @Sendable () -> PostgresQuery
-    ) async throws -> Double {
-        // Warm up: open every connection and prepare the statement on it.
+    /// Opens every connection and prepares the statement on it.
+    private func warmUp(pool: ConnectionPool, clients: Int, _ makeQuery: @escaping @Sendable () -> PostgresQuery) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<clients { group.addTask { for _ in 0..<50 { try await pool.query(makeQuery()) } } }
             try await group.waitForAll()
         }
+    }
+
+    /// Transactions per second over one second of `clients` tasks each running `makeQuery` in a
+    /// loop, either on a connection each holds throughout, or borrowing from the pool for every
+    /// statement.
+    private func rate(
+        pool: ConnectionPool, clients: Int, borrowPerStatement: Bool, _ makeQuery: @escaping @Sendable () -> PostgresQuery
+    ) async throws -> Double {
         let start = ContinuousClock.now
-        let deadline = start + .milliseconds(Int(options.seconds * 1000))
+        let deadline = start + .seconds(1)
         let count = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<clients {
                 group.addTask {
@@ -130,7 +146,7 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
                             done += 1
                         }
                     } else {
-                        // On the connection's own thread: no thread switch per statement.
+                        // On the connection's event loop: no thread switch per statement.
                         try await pool.withConnection { connection in
                             try await withTaskExecutorPreference(connection.executor) {
                                 while ContinuousClock.now < deadline {

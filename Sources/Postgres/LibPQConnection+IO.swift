@@ -1,0 +1,139 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The non-blocking side of libpq: send, then wait on the event loop, never on the thread.
+/// These run on the connection's loop (see "Asynchronous Command Processing" in libpq's manual).
+extension LibPQConnection {
+    private var eventLoop: PostgresEventLoop {
+        guard let loop else { preconditionFailure("a connection without an event loop cannot wait without blocking") }
+        return loop
+    }
+
+    var errorMessage: String {
+        String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()
+    }
+
+    func lost() -> Error {
+        PostgresError.connectionLost(reason: errorMessage)
+    }
+
+    /// Sends what libpq still holds. The server may answer (a notice, an error) while we send,
+    /// so input is read meanwhile: a server blocked on its own full socket would never read ours.
+    func flush() async throws {
+        while true {
+            switch PQflush(pointer) {
+            case 0:
+                return
+            case 1:
+                let ready = await eventLoop.wait(for: Int16(POLLIN | POLLOUT), on: socket)
+                if ready & Int16(POLLIN | POLLHUP | POLLERR) != 0, PQconsumeInput(pointer) == 0 { throw lost() }
+            default:
+                throw lost()
+            }
+        }
+    }
+
+    /// The running command's next result; nil once it has no more.
+    func nextResult() async throws -> OpaquePointer? {
+        while PQisBusy(pointer) == 1 {
+            _ = await eventLoop.wait(for: Int16(POLLIN), on: socket)
+            guard PQconsumeInput(pointer) == 1 else { throw lost() }
+        }
+        return PQgetResult(pointer)
+    }
+
+    /// Completes a command that `sent` (a PQsend… call's return) started: sends it and gathers
+    /// its results as PQexec does, the first error, else the last result.
+    func finishCommand(sent: Int32) async throws -> PostgresResult {
+        guard sent == 1 else { throw brokenOr(PostgresError.unexpectedResult(errorMessage)) }
+        try await flush()
+        var kept: OpaquePointer?
+        do {
+            while let result = try await nextResult() {
+                let status = PQresultStatus(result)
+                if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+                    PQclear(result)
+                    try await abandonCopy(status)
+                    throw PostgresError.misuse("COPY runs through copyIn(_:), not query(_:)")
+                }
+                if let previous = kept, PQresultStatus(previous) == PGRES_FATAL_ERROR {
+                    PQclear(result)
+                } else {
+                    if let previous = kept { PQclear(previous) }
+                    kept = result
+                }
+            }
+        } catch {
+            if let kept { PQclear(kept) }
+            throw error
+        }
+        return try check(kept)
+    }
+
+    /// Ends a COPY the caller started by mistake, leaving the connection usable.
+    private func abandonCopy(_ status: ExecStatusType) async throws {
+        if status == PGRES_COPY_IN {
+            try await endCopyData(abortReason: "COPY is not supported through query()")
+        } else {
+            var buffer: UnsafeMutablePointer<CChar>?
+            while true {
+                let got = PQgetCopyData(pointer, &buffer, 1)
+                if let data = buffer { PQfreemem(data) }
+                buffer = nil
+                if got > 0 { continue }
+                if got < 0 { break }
+                _ = await eventLoop.wait(for: Int16(POLLIN), on: socket)
+                guard PQconsumeInput(pointer) == 1 else { throw lost() }
+            }
+        }
+        while let result = try await nextResult() { PQclear(result) }
+    }
+
+    // MARK: COPY FROM STDIN
+
+    func startCopy(_ sql: String) async throws {
+        guard PQsendQuery(pointer, sql) == 1 else { throw brokenOr(PostgresError.unexpectedResult(errorMessage)) }
+        try await flush()
+        guard let result = try await nextResult() else { throw lost() }
+        guard PQresultStatus(result) == PGRES_COPY_IN else {
+            while let extra = try await nextResult() { PQclear(extra) }
+            _ = try check(result)  // throws the server's error
+            throw PostgresError.misuse("copyIn needs a COPY … FROM STDIN statement")
+        }
+        PQclear(result)
+    }
+
+    func putCopyData(_ chunk: [UInt8]) async throws {
+        while true {
+            let queued = chunk.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(pointer, $0.baseAddress, Int32($0.count)) }
+            }
+            if queued == 1 { break }
+            guard queued == 0 else { throw lost() }
+            try await flush()  // libpq's buffer is full: let the server take some first
+        }
+        try await flush()
+    }
+
+    /// Ends the COPY (or aborts it with a reason) and returns its outcome.
+    func endCopy(abortReason: String?) async throws -> PostgresResult {
+        try await endCopyData(abortReason: abortReason)
+        var outcome: Result<PostgresResult, Error> = .failure(PostgresError.unexpectedResult("COPY returned no result"))
+        while let result = try await nextResult() {
+            outcome = Result { try check(result) }
+        }
+        return try outcome.get()
+    }
+
+    private func endCopyData(abortReason: String?) async throws {
+        while true {
+            let ended = PQputCopyEnd(pointer, abortReason)
+            if ended == 1 { break }
+            guard ended == 0 else { throw lost() }
+            try await flush()
+        }
+        try await flush()
+    }
+}
