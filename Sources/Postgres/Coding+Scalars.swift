@@ -41,7 +41,18 @@ protocol PostgresInteger: FixedWidthInteger, PostgresCodable {
 
 extension PostgresInteger {
     public static var postgresType: PostgresType { integerType }
-    public func encodeText(into buffer: inout [UInt8]) { buffer.append(contentsOf: String(self).utf8) }
+    /// Writes the digits straight into the buffer, without a String between: this runs for
+    /// every bound integer.
+    public func encodeText(into buffer: inout [UInt8]) {
+        if self < 0 { buffer.append(UInt8(ascii: "-")) }
+        let start = buffer.count
+        var rest = magnitude
+        repeat {
+            buffer.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10))
+            rest /= 10
+        } while rest > 0
+        buffer[start...].reverse()
+    }
     public static func accepts(_ type: PostgresType) -> Bool {
         switch type {
         case .int2: bitWidth >= 16

@@ -7,7 +7,7 @@ final class ConnectionGate: @unchecked Sendable {
     private var waiting: [UnsafeContinuation<Void, Never>] = []
     private var next = 0
 
-    func enter() async {
+    nonisolated(nonsending) func enter() async {
         guard busy else {
             busy = true
             return

@@ -80,7 +80,7 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Runs `operation` on this loop and hands its outcome to the caller: inline when the
     /// caller's task already runs here.
-    func run<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    nonisolated(nonsending) func run<T: Sendable>(_ operation: nonisolated(nonsending) @escaping @Sendable () async throws -> T) async throws -> T {
         if isPreferred { return try await operation() }
         return try await withUnsafeThrowingContinuation { continuation in
             Task(executorPreference: self) {
@@ -95,7 +95,7 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Suspends the calling task, which runs on this loop, until `socket` is ready for `events`
     /// (`POLLIN`, `POLLOUT`); returns what it is ready for, hang-up and errors included.
-    func wait(for events: Int16, on socket: Int32) async -> Int16 {
+    nonisolated(nonsending) func wait(for events: Int16, on socket: Int32) async -> Int16 {
         precondition(isCurrent, "a connection's socket is waited for on its own loop only")
         return await withUnsafeContinuation { continuation in
             waiters.append(Waiter(socket: socket, events: events, continuation: continuation))

@@ -21,7 +21,7 @@ extension LibPQConnection {
 
     /// Sends what libpq still holds. The server may answer (a notice, an error) while we send,
     /// so input is read meanwhile: a server blocked on its own full socket would never read ours.
-    func flush() async throws {
+    nonisolated(nonsending) func flush() async throws {
         while true {
             switch PQflush(pointer) {
             case 0:
@@ -36,7 +36,7 @@ extension LibPQConnection {
     }
 
     /// The running command's next result; nil once it has no more.
-    func nextResult() async throws -> OpaquePointer? {
+    nonisolated(nonsending) func nextResult() async throws -> OpaquePointer? {
         while PQisBusy(pointer) == 1 {
             _ = await eventLoop.wait(for: Int16(POLLIN), on: socket)
             guard PQconsumeInput(pointer) == 1 else { throw lost() }
@@ -46,7 +46,7 @@ extension LibPQConnection {
 
     /// Completes a command that `sent` (a PQsend… call's return) started: sends it and gathers
     /// its results as PQexec does, the first error, else the last result.
-    func finishCommand(sent: Int32) async throws -> PostgresResult {
+    nonisolated(nonsending) func finishCommand(sent: Int32) async throws -> PostgresResult {
         guard sent == 1 else { throw brokenOr(PostgresError.unexpectedResult(errorMessage)) }
         try await flush()
         var kept: OpaquePointer?
@@ -73,7 +73,7 @@ extension LibPQConnection {
     }
 
     /// Ends a COPY the caller started by mistake, leaving the connection usable.
-    private func abandonCopy(_ status: ExecStatusType) async throws {
+    nonisolated(nonsending) private func abandonCopy(_ status: ExecStatusType) async throws {
         if status == PGRES_COPY_IN {
             try await endCopyData(abortReason: "COPY is not supported through query()")
         } else {
@@ -93,7 +93,7 @@ extension LibPQConnection {
 
     // MARK: COPY FROM STDIN
 
-    func startCopy(_ sql: String) async throws {
+    nonisolated(nonsending) func startCopy(_ sql: String) async throws {
         guard PQsendQuery(pointer, sql) == 1 else { throw brokenOr(PostgresError.unexpectedResult(errorMessage)) }
         try await flush()
         guard let result = try await nextResult() else { throw lost() }
@@ -105,7 +105,7 @@ extension LibPQConnection {
         PQclear(result)
     }
 
-    func putCopyData(_ chunk: [UInt8]) async throws {
+    nonisolated(nonsending) func putCopyData(_ chunk: [UInt8]) async throws {
         while true {
             let queued = chunk.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(pointer, $0.baseAddress, Int32($0.count)) }
@@ -118,7 +118,7 @@ extension LibPQConnection {
     }
 
     /// Ends the COPY (or aborts it with a reason) and returns its outcome.
-    func endCopy(abortReason: String?) async throws -> PostgresResult {
+    nonisolated(nonsending) func endCopy(abortReason: String?) async throws -> PostgresResult {
         try await endCopyData(abortReason: abortReason)
         var outcome: Result<PostgresResult, Error> = .failure(PostgresError.unexpectedResult("COPY returned no result"))
         while let result = try await nextResult() {
@@ -127,7 +127,7 @@ extension LibPQConnection {
         return try outcome.get()
     }
 
-    private func endCopyData(abortReason: String?) async throws {
+    nonisolated(nonsending) private func endCopyData(abortReason: String?) async throws {
         while true {
             let ended = PQputCopyEnd(pointer, abortReason)
             if ended == 1 { break }

@@ -111,7 +111,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// reused, so the server parses them once, and plans them once unless their parameters make
     /// a plan of their own worth it. That holds for statements without parameters too: a case
     /// list whose visibility comes from row-level security is planned once per connection.
-    func execute(_ query: PostgresQuery) async throws -> PostgresResult {
+    nonisolated(nonsending) func execute(_ query: PostgresQuery) async throws -> PostgresResult {
         guard !isClosed else { throw PostgresError.connectionClosed }
         do {
             return try await executePrepared(query)
@@ -122,7 +122,7 @@ final class LibPQConnection: @unchecked Sendable {
         }
     }
 
-    private func executePrepared(_ query: PostgresQuery) async throws -> PostgresResult {
+    nonisolated(nonsending) private func executePrepared(_ query: PostgresQuery) async throws -> PostgresResult {
         guard let name = try await preparedName(query) else {
             let sent = try withParameters(query) { count, types, values, lengths, formats in
                 PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0)
@@ -138,12 +138,13 @@ final class LibPQConnection: @unchecked Sendable {
     /// The name `query` is prepared under on this connection, preparing it first if needed;
     /// nil when it runs unnamed: without a cache, or in a failed transaction, where nothing
     /// new can be prepared and the statement will fail anyway.
-    private func preparedName(_ query: PostgresQuery) async throws -> String? {
+    nonisolated(nonsending) private func preparedName(_ query: PostgresQuery) async throws -> String? {
         guard cacheSize > 0 else { return nil }
         useCounter += 1
-        if let cached = statements[query.sql], cached.fits(query) {
-            statements[query.sql]?.lastUse = useCounter
-            return cached.name
+        // One look-up: this runs for every statement.
+        if let index = statements.index(forKey: query.sql), statements.values[index].fits(query) {
+            statements.values[index].lastUse = useCounter
+            return statements.values[index].name
         }
         guard transactionStatus == .idle || transactionStatus == .inTransaction else { return nil }
         // Prepared statements are not transactional: giving one up holds inside a transaction too.
@@ -166,7 +167,7 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Gives up a cached statement whose plan went stale, or that the session lost (then the
     /// DEALLOCATE fails, harmlessly: outside a transaction, as its callers are).
-    private func forget(_ sql: String) async {
+    nonisolated(nonsending) private func forget(_ sql: String) async {
         guard let stale = statements.removeValue(forKey: sql) else { return }
         _ = try? await executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
     }
@@ -174,7 +175,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// Runs `queries` as one transaction in one round trip, with libpq's pipeline mode: the
     /// statements before the pipeline's sync form one implicit transaction, which the server
     /// commits at the sync, or rolls back at the first error, the error thrown here.
-    func executePipelined(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
+    nonisolated(nonsending) func executePipelined(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
         guard !isClosed else { throw PostgresError.connectionClosed }
         guard transactionStatus == .idle else {
             throw PostgresError.misuse("a pipelined transaction cannot run inside another transaction")
@@ -188,7 +189,7 @@ final class LibPQConnection: @unchecked Sendable {
         }
     }
 
-    private func sendPipeline(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
+    nonisolated(nonsending) private func sendPipeline(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
         // Refuse bad parameters before anything is sent: a pipeline cannot be left half-built.
         for query in queries { try refuseNulInText(query) }
         var names: [String?] = []
@@ -241,7 +242,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// (session setup, migrations, transaction control). As PQexec: the first error, else the
     /// last statement's result.
     @discardableResult
-    func executeScript(_ sql: String) async throws -> PostgresResult {
+    nonisolated(nonsending) func executeScript(_ sql: String) async throws -> PostgresResult {
         guard !isClosed else { throw PostgresError.connectionClosed }
         return try await finishCommand(sent: PQsendQuery(pointer, sql))
     }

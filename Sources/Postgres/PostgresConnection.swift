@@ -95,7 +95,7 @@ public final class PostgresConnection: Sendable {
     func run<T: Sendable>(
         timeout: Duration? = nil,
         cancellable: Bool = true,
-        _ body: @escaping @Sendable (LibPQConnection) async throws -> T
+        _ body: nonisolated(nonsending) @escaping @Sendable (LibPQConnection) async throws -> T
     ) async throws -> T {
         if cancellable { try Task.checkCancellation() }
         let ticket = cancellation.newTicket()

@@ -58,7 +58,8 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
 
     mutating func append(parameter: PostgresParameter) {
         parameters.append(parameter)
-        sql += "$\(parameters.count)"
+        sql += "$"
+        sql += String(parameters.count)
         pieces.append(.parameter(parameter))
     }
 
@@ -86,6 +87,8 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             query.sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            query.parameters.reserveCapacity(interpolationCount)
+            query.pieces.reserveCapacity(2 * interpolationCount + 1)
         }
 
         public mutating func appendLiteral(_ literal: String) {

@@ -1,4 +1,7 @@
 import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The rows and outcome of one statement. Immutable, so it can be read from any task; the
 /// libpq result it wraps is freed with it.
@@ -10,9 +13,9 @@ public final class PostgresResult: @unchecked Sendable {
     /// Rows returned.
     public let count: Int
     /// The command tag, e.g. `INSERT 0 1` or `SELECT 3`.
-    public let commandTag: String
+    public var commandTag: String { String(cString: PQcmdStatus(pointer)) }
     /// Rows inserted, updated, deleted, copied or selected, as the command tag says.
-    public let affectedRows: Int
+    public var affectedRows: Int { Int(strtoll(PQcmdTuples(pointer), nil, 10)) }
 
     init(_ pointer: OpaquePointer) {
         self.pointer = pointer
@@ -23,8 +26,6 @@ public final class PostgresResult: @unchecked Sendable {
         }
         wideIndex = columnCount > 12
             ? Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first }) : nil
-        commandTag = String(cString: PQcmdStatus(pointer))
-        affectedRows = Int(String(cString: PQcmdTuples(pointer))) ?? 0
     }
 
     deinit { PQclear(pointer) }

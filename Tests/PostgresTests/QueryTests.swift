@@ -50,6 +50,18 @@ struct QueryTests {
         }
     }
 
+    @Test("integers at their edges reach the server as the same number (digits are written by hand)")
+    func integerEdges() async throws {
+        try await TestDatabase.withConnection(migrated: false) { connection in
+            for value in [0, 7, -7, 10, -10, 1_000_000, Int.max, Int.min] {
+                let text = try await connection.query("SELECT \(value)::text").scalar(String.self)
+                #expect(text == String(value))
+            }
+            #expect(try await connection.query("SELECT \(Int16.min)::text").scalar(String.self) == "-32768")
+            #expect(try await connection.query("SELECT \(Int32.max)::text").scalar(String.self) == "2147483647")
+        }
+    }
+
     @Test("scalars round-trip through the server")
     func scalarsRoundTrip() async throws {
         try await TestDatabase.withConnection(migrated: false) { connection in
