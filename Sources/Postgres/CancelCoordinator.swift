@@ -43,9 +43,8 @@ final class CancelCoordinator: @unchecked Sendable {
         return nextTicket
     }
 
-    /// Called on the event loop just before the statement runs. Throws if it was cancelled already.
-    /// Waits (briefly: one cancel request) while a cancel of the previous statement is still
-    /// being delivered.
+    /// Called on the event loop just before the statement runs, after
+    /// `previousCancelsDelivered()`. Throws if it was cancelled already.
     func begin(_ ticket: UInt64) throws {
         condition.lock()
         defer { condition.unlock() }
@@ -109,11 +108,25 @@ final class CancelCoordinator: @unchecked Sendable {
         }
     }
 
-    /// Waits for cancel requests still being delivered, before the connection is closed.
-    func waitForCancels() {
+    /// Waits until cancel requests still being delivered have been, before the next statement
+    /// starts or the connection closes (a late cancel must not hit either). It sleeps rather
+    /// than blocks: it runs on an event loop other connections share, and a cancel request may
+    /// take as long as connecting to the server does.
+    func previousCancelsDelivered() async {
+        while hasCancelsInFlight {
+            // Not Task.sleep: it returns at once for a cancelled task, which would spin here.
+            await withUnsafeContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) { continuation.resume() }
+            }
+        }
+    }
+}
+
+extension CancelCoordinator {
+    private var hasCancelsInFlight: Bool {
         condition.lock()
-        while cancelsInFlight > 0 { condition.wait() }
-        condition.unlock()
+        defer { condition.unlock() }
+        return cancelsInFlight > 0
     }
 }
 

@@ -100,7 +100,7 @@ public final class PostgresConnection: Sendable {
         if cancellable { try Task.checkCancellation() }
         let ticket = cancellation.newTicket()
         let timer = timeout.map { limit in
-            // Not on this connection's thread: that thread may be the one blocked in the statement.
+            // Off the event loop, which a body running there could keep busy.
             Task(executorPreference: globalConcurrentExecutor) { [cancellation] in
                 try? await Task.sleep(for: limit)
                 if !Task.isCancelled { cancellation.cancel(ticket, reason: .timeout(limit)) }
@@ -112,6 +112,7 @@ public final class PostgresConnection: Sendable {
                 return try await loop.run {
                     await gate.enter()
                     defer { gate.leave() }
+                    await cancellation.previousCancelsDelivered()
                     try cancellation.begin(ticket)
                     let outcome: Result<T, Error>
                     do { outcome = .success(try await body(handle)) } catch { outcome = .failure(error) }
@@ -170,16 +171,13 @@ public final class PostgresConnection: Sendable {
             return state.isClosed
         }
         guard !alreadyClosed else { return }
-        _ = try? await run(cancellable: false) { [cancellation] handle in
-            cancellation.waitForCancels()
-            handle.close()
-        }
+        _ = try? await run(cancellable: false) { handle in handle.close() }
     }
 
     deinit {
         // Nothing else holds the connection now: an operation in flight would hold it.
         Task(executorPreference: loop) { [handle, cancellation] in
-            cancellation.waitForCancels()
+            await cancellation.previousCancelsDelivered()
             handle.close()
         }
     }

@@ -43,7 +43,10 @@ struct BenchmarkReport: Encodable {
     func table(referenceName: String) -> String {
         let nameWidth = max(4, rows.map(\.name.count).max() ?? 0)
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        func number(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "—" }
+        // Three significant figures at least: sub-millisecond latencies would read 0.4 against 0.4.
+        func number(_ value: Double?) -> String {
+            value.map { String(format: abs($0) < 10 ? "%.3f" : "%.1f", $0) } ?? "—"
+        }
         var lines = [pad("name", nameWidth) + "  " + pad("unit", 6) + "  " + pad("ours", 10) + "  " + pad(referenceName, 10) + "  ratio"]
         for row in rows {
             lines.append(pad(row.name, nameWidth) + "  " + pad(row.unit, 6) + "  " + pad(number(row.ours), 10) + "  "

@@ -1,0 +1,59 @@
+import Foundation
+import Postgres
+import Testing
+
+/// Connections share a few event-loop threads: nothing one connection waits for may hold up
+/// the others on its loop.
+@Suite("Event loops")
+struct EventLoopTests {
+    @Test("a long statement on one connection holds up none of the others on the same loops")
+    func longStatementBlocksNoOne() async throws {
+        // More connections than loops (one per core), so some share the sleeper's loop.
+        let count = 2 * ProcessInfo.processInfo.activeProcessorCount + 2
+        try await withConnections(count) { _, connections in
+            let sleeper = connections[0]
+            let sleeping = Task { try await sleeper.query("SELECT pg_sleep(3)") }
+            try await Task.sleep(for: .milliseconds(200))  // let it reach the server
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for connection in connections.dropFirst() {
+                    group.addTask { for _ in 0..<20 { try await connection.query("SELECT 1") } }
+                }
+                try await group.waitForAll()
+            }
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed < .milliseconds(1500), "other connections waited \(elapsed) behind a sleeping one")
+            _ = try await sleeping.value
+        }
+    }
+
+    @Test("code running on a connection's loop may use other connections, on any loop")
+    func bodyOnLoopUsesOthers() async throws {
+        try await withConnections(3) { _, connections in
+            let total = try await withTaskExecutorPreference(connections[0].executor) {
+                var sum = 0
+                for connection in connections {
+                    sum += try await connection.query("SELECT \(2)::int8 + 1").scalar(Int.self) ?? 0
+                }
+                return sum
+            }
+            #expect(total == 9)
+        }
+    }
+
+    @Test("statements sent at once on one connection take turns, each getting its own result")
+    func sharedConnectionTakesTurns() async throws {
+        try await withConnections(1) { _, connections in
+            let connection = connections[0]
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for n in 1...40 {
+                    group.addTask { try await connection.query("SELECT \(n)::int8").scalar(Int.self) ?? -1 }
+                }
+                var seen: [Int] = []
+                for try await value in group { seen.append(value) }
+                #expect(seen.sorted() == Array(1...40))
+            }
+            #expect(!connection.isBroken)
+        }
+    }
+}
