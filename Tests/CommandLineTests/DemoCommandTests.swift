@@ -28,7 +28,13 @@ struct DemoCommandTests {
         environment["DATABASE_URL"] = nil
         environment["TMPDIR"] = folder.path
         process.environment = environment
+        process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
+        // Not the test runner's own stderr: a demo outliving a crashed test process would hold
+        // that pipe open, and `swift test` (and CI) would wait for it forever.
+        let log = folder.appending(path: "demo.log")
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         return RunningDemo(process: process, temporaryFolder: folder, port: port)
     }
