@@ -43,17 +43,19 @@ final class CancelCoordinator: @unchecked Sendable {
         return nextTicket
     }
 
-    /// Called on the event loop just before the statement runs, after
-    /// `previousCancelsDelivered()`. Throws if it was cancelled already.
-    func begin(_ ticket: UInt64) throws {
+    /// Called on the event loop just before the statement runs. False while a cancel of an
+    /// earlier statement is still being delivered (a late cancel must not hit this one): then
+    /// `pause()` and ask again. Throws if this statement was cancelled already.
+    func begin(_ ticket: UInt64) throws -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while cancelsInFlight > 0 { condition.wait() }
+        guard cancelsInFlight == 0 else { return false }
         if let reason = reasons.removeValue(forKey: ticket) {
             pending.remove(ticket)
             throw reason.error
         }
         running = ticket
+        return true
     }
 
     /// Called on the event loop when the statement ended; the reason it was cancelled, if it was.
@@ -103,30 +105,29 @@ final class CancelCoordinator: @unchecked Sendable {
             }
             condition.lock()
             cancelsInFlight -= 1
-            condition.broadcast()
             condition.unlock()
         }
     }
 
-    /// Waits until cancel requests still being delivered have been, before the next statement
-    /// starts or the connection closes (a late cancel must not hit either). It sleeps rather
-    /// than blocks: it runs on an event loop other connections share, and a cancel request may
-    /// take as long as connecting to the server does.
+    /// Waits until cancel requests still being delivered have been, before the connection
+    /// closes.
     func previousCancelsDelivered() async {
-        while hasCancelsInFlight {
-            // Not Task.sleep: it returns at once for a cancelled task, which would spin here.
-            await withUnsafeContinuation { continuation in
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) { continuation.resume() }
-            }
-        }
+        while hasCancelsInFlight { await Self.pause() }
     }
-}
 
-extension CancelCoordinator {
     private var hasCancelsInFlight: Bool {
         condition.lock()
         defer { condition.unlock() }
         return cancelsInFlight > 0
+    }
+
+    /// A millisecond's sleep that blocks nothing: the waiting runs on an event loop other
+    /// connections share, and a cancel request may take as long as connecting to the server.
+    /// Not Task.sleep: it returns at once for a cancelled task, which would spin.
+    static func pause() async {
+        await withUnsafeContinuation { continuation in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) { continuation.resume() }
+        }
     }
 }
 

@@ -112,8 +112,7 @@ public final class PostgresConnection: Sendable {
                 return try await loop.run {
                     await gate.enter()
                     defer { gate.leave() }
-                    await cancellation.previousCancelsDelivered()
-                    try cancellation.begin(ticket)
+                    while try !cancellation.begin(ticket) { await CancelCoordinator.pause() }
                     let outcome: Result<T, Error>
                     do { outcome = .success(try await body(handle)) } catch { outcome = .failure(error) }
                     let reason = cancellation.end(ticket)
