@@ -4,8 +4,11 @@ import ReliefDomain
 /// kind of actor name its role, so nobody else's are planned or evaluated in a query. Which
 /// rows the actor sees is still decided by the transaction's context settings.
 enum DatabaseActor: String, Sendable {
-    /// Center, joint office, auditors, township and village staff.
+    /// Township and village staff: they see their org's subtree.
     case staff = "relieflink_staff"
+    /// The center, the joint office and auditors: they see their whole county, read by the
+    /// county boundary alone (migration 0016).
+    case countyStaff = "relieflink_county_staff"
     /// Staff holding a department role: they also see what was dispatched to the department.
     case department = "relieflink_department"
     /// Citizens online, the 12345 platform, applicants reading their case, sign-in.
@@ -14,6 +17,12 @@ enum DatabaseActor: String, Sendable {
     case jobs = "relieflink_jobs"
 
     init(_ context: TenantContext) {
-        self = context.roles.isDisjoint(with: [.departmentManager, .departmentAgent]) ? .staff : .department
+        if !context.roles.isDisjoint(with: Role.department) {
+            self = .department
+        } else if !context.roles.isDisjoint(with: Role.countyWide) {
+            self = .countyStaff
+        } else {
+            self = .staff
+        }
     }
 }

@@ -101,6 +101,38 @@ struct RowLevelSecurityTests {
         await pool.close()
     }
 
+    @Test("only a context holding a county-wide role acts as relieflink_county_staff, whose reading is bounded by the county alone")
+    func countyStaffRoleIsForCountyWideReaders() async throws {
+        let (world, store, pool) = try await makeWorld(seed: 19)
+        for user in world.users {
+            let actor = try await store.withTenant(user.context) { try await $0.query("SELECT current_user::text").scalar(String.self) }
+            let expected = !user.roles.isDisjoint(with: Role.department) ? "relieflink_department"
+                : !user.roles.isDisjoint(with: Role.countyWide) ? "relieflink_county_staff" : "relieflink_staff"
+            #expect(actor == expected, "\(user.roles)")
+        }
+        // A township agent's context under the county-wide role would read the whole county:
+        // the role, not the context alone, is what keeps it to its township.
+        let agent = try #require(world.users.first { user in
+            user.roles.isSubset(of: Role.subtree)
+                && world.cases.contains { $0.countyID == user.countyID && !TenantWorld.canSee(user, $0) }
+        })
+        let county = world.cases.filter { $0.countyID == agent.countyID }.count
+        let asCountyStaff = try await pool.transaction { connection in
+            try await connection.execute("""
+                SELECT set_config('role', 'relieflink_county_staff', true),
+                       set_config('app.county_id', \(agent.context.countyID.uuidString), true),
+                       set_config('app.org_path', \(agent.context.orgPath), true),
+                       set_config('app.roles', \(agent.context.rolesLiteral), true)
+                """)
+            return try await connection.query("SELECT count(*) FROM cases").scalar(Int.self)
+        }
+        #expect(asCountyStaff == county)
+        let throughStore = try await store.withTenant(agent.context) { try await $0.query("SELECT count(*) FROM cases").scalar(Int.self) }
+        #expect(throughStore == world.cases.filter { TenantWorld.canSee(agent, $0) }.count)
+        #expect((throughStore ?? 0) < county)
+        await pool.close()
+    }
+
     @Test("each policy on cases that serves one kind of actor names that actor's role")
     func casePoliciesNameTheirActors() async throws {
         let (_, _, pool) = try await makeWorld(seed: 17)
@@ -110,12 +142,14 @@ struct RowLevelSecurityTests {
         #expect(policies.map { "\($0.0):\($0.1.joined(separator: ","))" } == [
             "applicant_reads:relieflink_public", "hotline_reads_orders:relieflink_public", "job_runner_reads:relieflink_jobs",
             "read_cases:relieflink_staff", "read_cases_of_department:relieflink_department",
+            "read_county_cases:relieflink_county_staff",
         ])
         let actors = try await pool.query("""
             SELECT rolname, rolcanlogin, rolbypassrls, rolsuper FROM pg_roles
-            WHERE rolname IN ('relieflink_staff', 'relieflink_department', 'relieflink_public', 'relieflink_jobs') ORDER BY rolname
+            WHERE rolname IN ('relieflink_staff', 'relieflink_county_staff', 'relieflink_department', 'relieflink_public', 'relieflink_jobs')
+            ORDER BY rolname
             """).decode((String, Bool, Bool, Bool).self)
-        #expect(actors.count == 4)
+        #expect(actors.count == 5)
         #expect(actors.allSatisfy { !$0.1 && !$0.2 && !$0.3 }, "actor roles neither log in nor bypass row-level security")
         await pool.close()
     }
