@@ -71,7 +71,7 @@ public struct Store: Sendable {
     }
 
     /// What a channel's transaction sets: its county and the channel.
-    private static func channelSettings(_ channel: IntakeChannel, countyID: UUID) -> [(name: String, value: String)] {
+    private static func channelSettings(_ channel: IntakeChannel, countyID: UUID) -> [(name: StaticString, value: String)] {
         [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)]
     }
 
@@ -108,7 +108,7 @@ public struct Store: Sendable {
     /// Opens a transaction acting as `actor` with `settings` set in it.
     private func transaction<T>(
         as actor: DatabaseActor,
-        settings: [(name: String, value: String)],
+        settings: [(name: StaticString, value: String)],
         context: TenantContext?,
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,
@@ -122,18 +122,16 @@ public struct Store: Sendable {
     }
 
     /// Takes the actor's role and sets each setting, all transaction-locally with one
-    /// `set_config(name, value, true)` each; every value, and every name but `role`, is bound
-    /// as a parameter. Written as one interpolation rather than joined fragments: it runs
-    /// before every request's first statement.
-    private static func settingsStatement(_ actor: DatabaseActor, _ settings: [(name: String, value: String)]) -> PostgresQuery {
-        var text = PostgresQuery.StringInterpolation(literalCapacity: 24 * (settings.count + 1), interpolationCount: 2 * (settings.count + 1))
-        text.appendLiteral("SELECT set_config('role', ")
-        text.appendInterpolation(actor.rawValue)
-        text.appendLiteral(", true)")
+    /// `set_config(name, value, true)` each. Every value is bound as a parameter. The names
+    /// are written into the text: they are `StaticString`s, literals of this file, so no input
+    /// can reach them, and the server parses one parameter per setting rather than two.
+    /// Written as one interpolation rather than joined fragments: it runs before every
+    /// request's first statement.
+    private static func settingsStatement(_ actor: DatabaseActor, _ settings: [(name: StaticString, value: String)]) -> PostgresQuery {
+        var text = PostgresQuery.StringInterpolation(literalCapacity: 32 * (settings.count + 1), interpolationCount: settings.count)
+        text.appendLiteral("SELECT set_config('role', '\(actor.rawValue)', true)")
         for (name, value) in settings {
-            text.appendLiteral(", set_config(")
-            text.appendInterpolation(name)
-            text.appendLiteral(", ")
+            text.appendLiteral(", set_config('\(name)', ")
             text.appendInterpolation(value)
             text.appendLiteral(", true)")
         }

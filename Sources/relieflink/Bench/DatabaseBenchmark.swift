@@ -48,7 +48,7 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
             let report = try await measure(url: url, logger: logger)
             print(options.json ? try report.json() : """
                 relieflink bench db — our libpq wrapper beside pgbench -M prepared, same server, same run
-                (\(rounds) alternating one-second slices each; rates in transactions per second;
+                (median of \(rounds) alternating one-second slices each; rates in transactions per second;
                 ratio = ours / pgbench)
 
                 \(report.table(referenceName: "pgbench"))
@@ -82,21 +82,21 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
             for (label, script, makeQuery) in [("select by primary key", "select.sql", select), ("single-row insert", "insert.sql", insert)] {
                 try await warmUp(pool: pool, clients: clients, makeQuery)
                 // Alternating one-second slices, so that the machine's drifts fall on every side alike.
-                var held = 0.0, theirs = 0.0, borrowed = 0.0
+                // The median slice of each side: a slice a neighbour's burst slowed moves neither.
+                var held: [Double] = [], theirs: [Double] = [], borrowed: [Double] = []
                 for _ in 0..<rounds {
                     // Like pgbench: each client holds its connection for the whole slice, and runs
                     // on that connection's event loop.
-                    held += try await rate(pool: pool, clients: clients, borrowPerStatement: false, makeQuery)
-                    theirs += try await pgbench.transactionsPerSecond(url: url, script: scripts.appending(path: script),
-                                                                      clients: clients, seconds: 1)
+                    held.append(try await rate(pool: pool, clients: clients, borrowPerStatement: false, makeQuery))
+                    theirs.append(try await pgbench.transactionsPerSecond(url: url, script: scripts.appending(path: script),
+                                                                      clients: clients, seconds: 1))
                     // As the server uses the pool: a borrow and a return around every statement.
-                    borrowed += try await rate(pool: pool, clients: clients, borrowPerStatement: true, makeQuery)
+                    borrowed.append(try await rate(pool: pool, clients: clients, borrowPerStatement: true, makeQuery))
                 }
-                let count = Double(rounds)
-                report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: held / count,
-                                         reference: theirs / count))
+                report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: median(held),
+                                         reference: median(theirs)))
                 report.rows.append(.init(name: "\(label), \(clients) connection(s), pool borrow per statement", unit: "tx/s",
-                                         ours: borrowed / count, reference: theirs / count))
+                                         ours: median(borrowed), reference: median(theirs)))
             }
         }
         return report

@@ -91,7 +91,7 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
 
         var serverLogger = logger
         serverLogger.logLevel = .warning
-        let (port, server) = try await startServer(pool: pool, logger: serverLogger)
+        let (port, stopServer) = try await startServer(pool: pool, logger: serverLogger)
         let scripts = try Pgbench.writeScripts(["insert.sql": "\\set id random(1, 100000)\nINSERT INTO bench_inserts (account, amount) VALUES (:id, 1);\n"])
         defer { try? FileManager.default.removeItem(at: scripts) }
 
@@ -110,19 +110,19 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
             }
         } catch {
             try? await http.shutdown()
-            server.cancel()
+            await stopServer()
             await pool.close()
             throw error
         }
         try await http.shutdown()
-        server.cancel()
-        _ = await server.result
+        await stopServer()
         await pool.close()
         return report
     }
 
-    /// Serves the API in this process on a free port; answers the port and the serving task.
-    private func startServer(pool: ConnectionPool, logger: Logger) async throws -> (Int, Task<Void, Error>) {
+    /// Serves the API in this process on a free port; answers the port and the server, which
+    /// `stop` shuts down gracefully (cancelling it instead logs errors from the closing channels).
+    private func startServer(pool: ConnectionPool, logger: Logger) async throws -> (port: Int, stop: @Sendable () async -> Void) {
         let router = try HTTPServer.router(pool: pool, cipher: .ephemeral(), logger: logger, publicRequestsPerMinute: 0)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
@@ -132,11 +132,14 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
                 continuation.finish()
             },
             logger: logger)
-        let server = Task {
-            try await ServiceGroup(services: [app], logger: logger).run()
+        let group = ServiceGroup(services: [app], logger: logger)
+        let server = Task { try await group.run() }
+        let stop: @Sendable () async -> Void = {
+            await group.triggerGracefulShutdown()
+            _ = await server.result
         }
-        for await port in ports where port > 0 { return (port, server) }
-        server.cancel()
+        for await port in ports where port > 0 { return (port, stop) }
+        await stop()
         throw ValidationError("the API server did not start")
     }
 

@@ -36,7 +36,7 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
             let report = try await measure(cluster: cluster, logger: logger)
             print(options.json ? try report.json() : """
                 relieflink bench rls — case list through row-level security beside the owner's equivalent WHERE
-                (\(cases) cases; milliseconds per query, mean over \(options.seconds) s; ratio = RLS / owner, lower is better)
+                (\(cases) cases; milliseconds per query, median of alternating quarter-second slices over \(options.seconds) s each; ratio = RLS / owner, lower is better)
 
                 \(report.table(referenceName: "owner"))
                 """)
@@ -141,7 +141,7 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
             let rows = try await appStore.withTenant(context) { try await $0.query(rlsQuery).count }
             let ownerRows = try await asOwner().count
             guard rows == ownerRows, rows > 0 else { throw ValidationError("\(name): RLS returned \(rows) rows, the owner \(ownerRows)") }
-            let (viaRLS, viaOwner) = try await interleavedMeans(
+            let (viaRLS, viaOwner) = try await interleavedMedians(
                 { _ = try await appStore.withTenant(context) { try await $0.query(rlsQuery) } },
                 { _ = try await asOwner() })
             report.rows.append(.init(name: name, unit: "ms", ours: viaRLS, reference: viaOwner))
@@ -151,32 +151,31 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
         return report
     }
 
-    /// Mean milliseconds per query of each side, measured in alternating slices of a quarter
-    /// second over the whole run, so that a slow stretch of a shared machine falls on both.
-    private func interleavedMeans(_ ours: () async throws -> Void, _ reference: () async throws -> Void) async throws -> (Double, Double) {
+    /// Milliseconds per query of each side: the median over alternating quarter-second slices
+    /// of the whole run, each slice's own mean. Alternating puts a slow stretch of a shared
+    /// machine on both sides; the median keeps a slice that a neighbour's burst slowed from
+    /// moving either figure.
+    private func interleavedMedians(_ ours: () async throws -> Void, _ reference: () async throws -> Void) async throws -> (Double, Double) {
         for _ in 0..<20 {
             try await ours()
             try await reference()
         }
         let clock = ContinuousClock()
         let slice = Duration.milliseconds(250)
-        var spent: [Duration] = [.zero, .zero]
-        var counts = [0, 0]
+        var slices: [[Double]] = [[], []]
         let end = clock.now + .milliseconds(Int(options.seconds * 2000))
         var side = 0
-        while clock.now < end {
+        while clock.now < end || slices[1].count < slices[0].count {
             let start = clock.now
+            var count = 0
             while clock.now - start < slice {
                 try await (side == 0 ? ours() : reference())
-                counts[side] += 1
+                count += 1
             }
-            spent[side] += clock.now - start
+            let spent = clock.now - start
+            slices[side].append((Double(spent.components.seconds) * 1000 + Double(spent.components.attoseconds) / 1e15) / Double(count))
             side = 1 - side
         }
-        func milliseconds(_ side: Int) -> Double {
-            let total = spent[side]
-            return (Double(total.components.seconds) * 1000 + Double(total.components.attoseconds) / 1e15) / Double(max(counts[side], 1))
-        }
-        return (milliseconds(0), milliseconds(1))
+        return (median(slices[0]), median(slices[1]))
     }
 }
