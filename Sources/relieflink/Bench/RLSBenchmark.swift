@@ -18,7 +18,8 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
             Both run the same transaction shape and set the same context; the application's transaction
             takes the staff role, whose policies apply, while the owner keeps its own role and filters by
             its WHERE clause alone. The page size is an integer literal on both sides and later pages
-            continue from the last case shown, as the case list writes them.
+            continue from the last case shown, as the case list writes them. Each side runs on its own
+            connection's event loop; the figures are medians of alternating quarter-second slices.
             Without DATABASE_URL a private, non-durable PostgreSQL is started. Target: ratio ≤ 1.1.
             """)
 
@@ -100,6 +101,11 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
             cluster.connectionString(database: "relieflink_bench", user: "relieflink_bench_web")), maximumConnections: 1))
         let ownerPool = ConnectionPool(.init(connection: ownerConfiguration, maximumConnections: 1))
         let appStore = Store(pool: appPool)
+        // Each pool holds one connection; each side runs its transactions on that connection's
+        // event loop, so a transaction's four statements take no thread hop each, and which
+        // loop a side's connection landed on does not weigh on its figure.
+        let appLoop = try await appPool.withConnection { $0.executor }
+        let ownerLoop = try await ownerPool.withConnection { $0.executor }
         var report = BenchmarkReport(benchmark: "rls")
         let township = townships[2]
         let page100 = try await ownerPool.query("""
@@ -142,8 +148,8 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
             let ownerRows = try await asOwner().count
             guard rows == ownerRows, rows > 0 else { throw ValidationError("\(name): RLS returned \(rows) rows, the owner \(ownerRows)") }
             let (viaRLS, viaOwner) = try await interleavedMedians(
-                { _ = try await appStore.withTenant(context) { try await $0.query(rlsQuery) } },
-                { _ = try await asOwner() })
+                { try await withTaskExecutorPreference(appLoop) { _ = try await appStore.withTenant(context) { try await $0.query(rlsQuery) } } },
+                { try await withTaskExecutorPreference(ownerLoop) { _ = try await asOwner() } })
             report.rows.append(.init(name: name, unit: "ms", ours: viaRLS, reference: viaOwner))
         }
         await appPool.close()
