@@ -56,6 +56,12 @@ struct BenchmarkReport: Encodable {
     }
 }
 
+extension Duration {
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
 /// The middle value (the mean of the two middle ones for an even count); 0 for none.
 func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return 0 }

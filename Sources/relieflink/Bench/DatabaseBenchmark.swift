@@ -162,7 +162,7 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         let elapsed = ContinuousClock.now - start
-        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(count) / elapsed.inSeconds
     }
 
     private func writeScripts() throws -> URL {

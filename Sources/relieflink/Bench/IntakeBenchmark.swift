@@ -199,8 +199,8 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let sorted = latencies.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+        let seconds = elapsed.inSeconds
+        let sorted = latencies.map { $0.inSeconds * 1000 }.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         return (Double(sorted.count) / seconds, percentile(0.5), percentile(0.99))
     }

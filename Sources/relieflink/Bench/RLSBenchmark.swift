@@ -178,8 +178,7 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
                 try await (side == 0 ? ours() : reference())
                 count += 1
             }
-            let spent = clock.now - start
-            slices[side].append((Double(spent.components.seconds) * 1000 + Double(spent.components.attoseconds) / 1e15) / Double(count))
+            slices[side].append((clock.now - start).inSeconds * 1000 / Double(count))
             side = 1 - side
         }
         return (median(slices[0]), median(slices[1]))
