@@ -26,8 +26,13 @@ struct RLSBenchmarkCommand: AsyncParsableCommand {
     @OptionGroup var options: BenchmarkOptions
     @OptionGroup var logging: LoggingOptions
 
-    @Option(name: .long, help: "Cases to load.")
+    @Option(name: .long, help: "Cases to load (at least 25000: page 100 of one township's list must exist).")
     var cases = 1_000_000
+
+    func validate() throws {
+        // Five townships share the cases; page 100 of 50 starts at a township's 4,951st case.
+        guard cases >= 25_000 else { throw ValidationError("--cases must be at least 25000, so that page 100 of a township's list exists") }
+    }
 
     func run() async throws {
         var logger = try logging.makeLogger("relieflink.bench")
