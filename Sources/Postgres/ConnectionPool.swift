@@ -77,11 +77,14 @@ public final class ConnectionPool: Sendable {
         return try await body(connection)
     }
 
-    /// Runs `body` in a transaction on a pooled connection. With `retries` > 0, a transaction
-    /// that fails with a serialization failure or deadlock is run again from the start.
+    /// Runs `body` in a transaction on a pooled connection, acting as `role` (nil: the login
+    /// user; see `PostgresConnection.transaction(isolation:readOnly:actingAs:_:)`). With
+    /// `retries` > 0, a transaction that fails with a serialization failure or deadlock is run
+    /// again from the start.
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,
+        actingAs role: String? = nil,
         retries: Int = 0,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -89,7 +92,7 @@ public final class ConnectionPool: Sendable {
         while true {
             do {
                 return try await withConnection { connection in
-                    try await connection.transaction(isolation: isolation, readOnly: readOnly, body)
+                    try await connection.transaction(isolation: isolation, readOnly: readOnly, actingAs: role, body)
                 }
             } catch let error as PostgresServerError where error.code.isTransient && attempt < retries {
                 attempt += 1

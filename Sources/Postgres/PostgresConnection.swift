@@ -28,6 +28,7 @@ public final class PostgresConnection: Sendable {
 
     private struct State {
         var transactionStatus: TransactionStatus = .idle
+        var sessionRole: SessionRole = .loginUser
         var isBroken = false
         var isClosed = false
         var savepointCounter = 0
@@ -78,10 +79,18 @@ public final class PostgresConnection: Sendable {
     /// short transactions whose statements do not depend on each other's results: committed
     /// when the last succeeds, rolled back whole at the first error, which is thrown. Not
     /// inside `transaction(_:)`.
-    @discardableResult
-    public func pipelinedTransaction(_ queries: [PostgresQuery], timeout: Duration? = nil) async throws -> [PostgresResult] {
+    ///
+    /// - Parameter role: the role the transaction acts as, and the session keeps after it
+    ///   (see `transaction(isolation:readOnly:actingAs:_:)`); nil for the user it logged in as.
+    public func pipelinedTransaction(_ queries: [PostgresQuery], actingAs role: String? = nil, timeout: Duration? = nil) async throws -> [PostgresResult] {
         logger.trace("pipelined transaction", metadata: ["statements": "\(queries.count)"])
-        return try await run(timeout: timeout) { handle in try await handle.executePipelined(queries) }
+        let target = SessionRole(role)
+        return try await run(timeout: timeout, restoringLoginUser: false) { handle in
+            guard self.beginSwitch(to: target) else { return try await handle.executePipelined(queries) }
+            let results = try await handle.executePipelined([target.switchStatement] + queries)
+            self.endSwitch(to: target)
+            return Array(results.dropFirst())
+        }
     }
 
     /// Runs SQL text as is, several statements allowed, without parameters: for trusted SQL
@@ -92,9 +101,14 @@ public final class PostgresConnection: Sendable {
 
     /// Runs `body` on the event loop, alone on the connection, under a cancellation ticket, and
     /// records the connection's state afterwards.
+    ///
+    /// Outside a transaction, a session left acting as another role by an earlier transaction
+    /// first goes back to the user it logged in as, unless `restoringLoginUser` is false: the
+    /// caller takes the role it needs itself.
     func run<T: Sendable>(
         timeout: Duration? = nil,
         cancellable: Bool = true,
+        restoringLoginUser: Bool = true,
         _ body: nonisolated(nonsending) @escaping @Sendable (LibPQConnection) async throws -> T
     ) async throws -> T {
         if cancellable { try Task.checkCancellation() }
@@ -114,7 +128,13 @@ public final class PostgresConnection: Sendable {
                     defer { gate.leave() }
                     while try !cancellation.begin(ticket) { await CancelCoordinator.pause() }
                     let outcome: Result<T, Error>
-                    do { outcome = .success(try await body(handle)) } catch { outcome = .failure(error) }
+                    do {
+                        if restoringLoginUser, self.beginSwitch(to: .loginUser) {
+                            _ = try await handle.executeScript("RESET ROLE")
+                            self.endSwitch(to: .loginUser)
+                        }
+                        outcome = .success(try await body(handle))
+                    } catch { outcome = .failure(error) }
                     let reason = cancellation.end(ticket)
                     self.state.withLock {
                         $0.transactionStatus = handle.transactionStatus
@@ -146,6 +166,22 @@ public final class PostgresConnection: Sendable {
 
     var transactionStatus: TransactionStatus { state.withLock { $0.transactionStatus } }
 
+    /// Whether the session must switch to act as `target`; when it must, the role is unknown
+    /// until `endSwitch(to:)` records the switch as done (a rollback undoes a switch).
+    /// Outside a transaction only: inside one, the transaction decided its role when it began.
+    func beginSwitch(to target: SessionRole) -> Bool {
+        state.withLock { state in
+            guard state.transactionStatus == .idle, state.sessionRole != target else { return false }
+            state.sessionRole = .unknown
+            return true
+        }
+    }
+
+    /// Records that the session now acts as `target`: its switch was committed.
+    func endSwitch(to target: SessionRole) {
+        state.withLock { $0.sessionRole = target }
+    }
+
     func nextSavepointName() -> String {
         state.withLock {
             $0.savepointCounter += 1
@@ -158,7 +194,7 @@ public final class PostgresConnection: Sendable {
         guard !isBroken else { return false }
         guard socketHasInput(socket) else { return true }
         // Something arrived while idle: an end-of-file, an error, or a notification.
-        let alive = (try? await run(cancellable: false) { $0.checkAlive() }) ?? false
+        let alive = (try? await run(cancellable: false, restoringLoginUser: false) { $0.checkAlive() }) ?? false
         if !alive { state.withLock { $0.isBroken = true } }
         return alive
     }
@@ -170,7 +206,7 @@ public final class PostgresConnection: Sendable {
             return state.isClosed
         }
         guard !alreadyClosed else { return }
-        _ = try? await run(cancellable: false) { handle in handle.close() }
+        _ = try? await run(cancellable: false, restoringLoginUser: false) { handle in handle.close() }
     }
 
     deinit {

@@ -12,15 +12,35 @@ extension PostgresConnection {
     /// If `body` caught a statement's error and returned anyway, the server has already failed
     /// the transaction: the COMMIT then rolls back, and this throws
     /// `PostgresError.transactionRolledBack` rather than pretend the work was saved.
+    ///
+    /// - Parameter role: the role the transaction acts as (`SET ROLE`); nil for the user the
+    ///   connection logged in as. The session keeps acting as it after the commit, so that
+    ///   the next transaction acting as the same role takes it without a switch; anything run
+    ///   outside such a transaction goes back to the login user first.
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,
+        actingAs role: String? = nil,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         guard !isInTransaction else {
             throw PostgresError.misuse("transaction() inside a transaction; use savepoint() to nest")
         }
-        try await executeScript("BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
+        let target = SessionRole(role)
+        let begin = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
+        // The switch, when one is needed, travels with the BEGIN: no round trip of its own.
+        let switches: Bool
+        do {
+            switches = try await run(restoringLoginUser: false) { handle in
+                let switches = self.beginSwitch(to: target)
+                _ = try await handle.executeScript(switches ? "\(begin); \(target.switchSQL)" : begin)
+                return switches
+            }
+        } catch {
+            // The BEGIN went through but the switch failed (no such role, say).
+            if isInTransaction { await rollback() }
+            throw error
+        }
         let value: T
         do {
             value = try await body(self)
@@ -32,6 +52,7 @@ extension PostgresConnection {
         if commit.commandTag == "ROLLBACK" {
             throw PostgresError.transactionRolledBack
         }
+        if switches { endSwitch(to: target) }
         return value
     }
 

@@ -3,11 +3,13 @@ import Logging
 import Postgres
 import ReliefDomain
 
-/// The way into the database for requests and jobs. Every transaction first takes its actor's
-/// role and sets its tenant context, transaction-locally and with bound values, so row-level
-/// security sees who is acting; `settingsStatement(_:_:)` below builds the only statement with
-/// which requests and jobs do so (the owner-side `CountyBootstrap` sets the new manager's
-/// context the same way). The pool must connect as a member of the application role, which
+/// The way into the database for requests and jobs. Every transaction acts as its actor's
+/// role and first sets its tenant context, transaction-locally and with bound values, so
+/// row-level security sees who is acting; `settingsStatement(_:)` below builds the only
+/// statement with which requests and jobs do so (the owner-side `CountyBootstrap` sets the new
+/// manager's context the same way). The role alone outlives the transaction: a connection
+/// keeps acting as it until a transaction of another actor, or anything run outside the
+/// store, switches it (`PostgresConnection.transaction(actingAs:)`); the context never does. The pool must connect as a member of the application role, which
 /// owns nothing and cannot bypass row-level security.
 public struct Store: Sendable {
     public let pool: ConnectionPool
@@ -64,9 +66,9 @@ public struct Store: Sendable {
     /// single round trip: the context and the statement go to the server together (the
     /// busiest write, online intake, would otherwise wait on four round trips).
     public func runAsChannel(_ channel: IntakeChannel, countyID: UUID, _ query: PostgresQuery) async throws -> PostgresResult {
-        let context = Self.settingsStatement(.public, Self.channelSettings(channel, countyID: countyID))
+        let context = Self.settingsStatement(Self.channelSettings(channel, countyID: countyID))
         return try await pool.withConnection { connection in
-            try await connection.pipelinedTransaction([context, query])[1]
+            try await connection.pipelinedTransaction([context, query], actingAs: DatabaseActor.public.rawValue)[1]
         }
     }
 
@@ -114,24 +116,24 @@ public struct Store: Sendable {
         readOnly: Bool = false,
         _ body: (TenantTransaction) async throws -> T
     ) async throws -> T {
-        let statement = Self.settingsStatement(actor, settings)
-        return try await pool.transaction(isolation: isolation, readOnly: readOnly, retries: isolation == .readCommitted ? 0 : 3) { connection in
+        let statement = Self.settingsStatement(settings)
+        return try await pool.transaction(
+            isolation: isolation, readOnly: readOnly, actingAs: actor.rawValue, retries: isolation == .readCommitted ? 0 : 3
+        ) { connection in
             try await connection.execute(statement)
             return try await body(TenantTransaction(connection: connection, context: context))
         }
     }
 
-    /// Takes the actor's role and sets each setting, all transaction-locally with one
-    /// `set_config(name, value, true)` each. Every value is bound as a parameter. The names
-    /// are written into the text: they are `StaticString`s, literals of this file, so no input
-    /// can reach them, and the server parses one parameter per setting rather than two.
-    /// Written as one interpolation rather than joined fragments: it runs before every
-    /// request's first statement.
-    private static func settingsStatement(_ actor: DatabaseActor, _ settings: [(name: StaticString, value: String)]) -> PostgresQuery {
-        var text = PostgresQuery.StringInterpolation(literalCapacity: 32 * (settings.count + 1), interpolationCount: settings.count)
-        text.appendLiteral("SELECT set_config('role', '\(actor.rawValue)', true)")
-        for (name, value) in settings {
-            text.appendLiteral(", set_config('\(name)', ")
+    /// Sets each setting transaction-locally, with one `set_config(name, value, true)` each.
+    /// Every value is bound as a parameter. The names are written into the text: they are
+    /// `StaticString`s, literals of this file, so no input can reach them, and the server
+    /// parses one parameter per setting rather than two. Written as one interpolation rather
+    /// than joined fragments: it runs before every request's first statement.
+    private static func settingsStatement(_ settings: [(name: StaticString, value: String)]) -> PostgresQuery {
+        var text = PostgresQuery.StringInterpolation(literalCapacity: 32 * settings.count, interpolationCount: settings.count)
+        for (index, (name, value)) in settings.enumerated() {
+            text.appendLiteral(index == 0 ? "SELECT set_config('\(name)', " : ", set_config('\(name)', ")
             text.appendInterpolation(value)
             text.appendLiteral(", true)")
         }
