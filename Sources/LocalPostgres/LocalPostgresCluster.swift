@@ -122,11 +122,16 @@ public final class LocalPostgresCluster: Sendable {
 
     /// Restarts the server as an operator would (fast shutdown: open sessions are ended) and
     /// returns once it accepts connections again. Data is kept.
-    public func restart() async throws {
-        try await runServerProgram("pg_ctl", [
-            "-D", dataDirectory.path, "-l", baseDirectory.appending(path: "postgres.log").path, "-w", "-t", "60",
-            "-m", "fast", "-o", serverOptions, "restart",
-        ])
+    ///
+    /// - Parameter whileDown: runs after the server stopped and before it starts again, so a
+    ///   test can watch what clients see while it is gone; the server starts again also when
+    ///   it throws.
+    public func restart(whileDown: () async throws -> Void = {}) async throws {
+        try await runServerProgram("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
+        var failure: (any Error)?
+        do { try await whileDown() } catch { failure = error }
+        try await launch()
+        if let failure { throw failure }
     }
 
     /// Stops the server and removes its folder.
