@@ -29,17 +29,21 @@ extension PostgresConnection {
         let target = SessionRole(role)
         let begin = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
         // The switch, when one is needed, travels with the BEGIN: no round trip of its own.
-        let switches: Bool
-        do {
-            switches = try await run(restoringLoginUser: false) { handle in
-                let switches = self.beginSwitch(to: target)
-                _ = try await handle.executeScript(switches ? "\(begin); \(target.switchSQL)" : begin)
-                return switches
+        // Decided and recorded inside the connection's gate, where no other task sharing the
+        // connection can come between the decision and the statement.
+        let switches = try await run(restoringLoginUser: false) { handle in
+            guard handle.transactionStatus == .idle else {
+                throw PostgresError.misuse("transaction() inside a transaction; use savepoint() to nest")
             }
-        } catch {
-            // The BEGIN went through but the switch failed (no such role, say).
-            if isInTransaction { await rollback() }
-            throw error
+            let switches = self.beginSwitch(to: target)
+            do {
+                _ = try await handle.executeScript(switches ? "\(begin); \(target.switchSQL)" : begin)
+            } catch {
+                // The BEGIN went through but the switch failed (no such role, say).
+                if handle.transactionStatus != .idle { _ = try? await handle.executeScript("ROLLBACK") }
+                throw error
+            }
+            return switches
         }
         let value: T
         do {
@@ -48,11 +52,16 @@ extension PostgresConnection {
             await rollback()
             throw error
         }
-        let commit = try await run(cancellable: false) { try await $0.executeScript("COMMIT") }
+        let commit = try await run(cancellable: false, restoringLoginUser: false) { handle in
+            // A body that ended the transaction itself leaves no switch of ours to commit.
+            let open = handle.transactionStatus == .inTransaction
+            let commit = try await handle.executeScript("COMMIT")
+            if switches, open, commit.commandTag == "COMMIT" { self.endSwitch(to: target) }
+            return commit
+        }
         if commit.commandTag == "ROLLBACK" {
             throw PostgresError.transactionRolledBack
         }
-        if switches { endSwitch(to: target) }
         return value
     }
 

@@ -53,14 +53,33 @@ struct SessionRoleTests {
         }
     }
 
-    @Test("a transaction acting as a role runs as it; a statement after it runs as the login user again")
+    @Test("a transaction acting as a role runs as it; whatever comes next without a role runs as the login user")
     func actsAsTheRoleInsideOnly() async throws {
         try await withLogin { login, roles, connection, _ async throws in
             let inside = try await connection.transaction(actingAs: roles[0]) { try await currentUser($0) }
             #expect(inside == roles[0])
             #expect(try await currentUser(connection) == login)
-            let plain = try await connection.transaction { try await currentUser($0) }
-            #expect(plain == login)
+            // Each right after a transaction that left the session acting as a role.
+            try await connection.transaction(actingAs: roles[0]) { _ in }
+            #expect(try await connection.transaction { try await currentUser($0) } == login)
+            try await connection.transaction(actingAs: roles[1]) { _ in }
+            let piped = try await connection.pipelinedTransaction(["SELECT current_user::text"])
+            #expect(try piped[0].scalar(String.self) == login)
+        }
+    }
+
+    @Test("a transaction whose COMMIT rolled back leaves no switch behind")
+    func commitThatRolledBack() async throws {
+        try await withLogin { _, roles, connection, watcher async throws in
+            #expect(try await switchesRole(connection, to: roles[0], watcher: watcher))
+            await #expect(throws: PostgresError.self) {
+                try await connection.transaction(actingAs: roles[1]) { tx in
+                    _ = try? await tx.execute("SELECT 1 / 0")  // swallowed: the COMMIT rolls back
+                }
+            }
+            // Recorded as acting as roles[1], the session (back to roles[0]) would run the next
+            // roles[1] transaction as roles[0].
+            #expect(try await switchesRole(connection, to: roles[1], watcher: watcher))
         }
     }
 
@@ -68,7 +87,8 @@ struct SessionRoleTests {
     func keepsTheRoleBetweenTransactions() async throws {
         try await withLogin { _, roles, connection, watcher async throws in
             #expect(try await switchesRole(connection, to: roles[0], watcher: watcher))
-            #expect(try await !switchesRole(connection, to: roles[0], watcher: watcher))
+            // Recorded as acting as roles[1], the session (back to roles[0]) would run the next
+            // roles[1] transaction as roles[0].
             #expect(try await switchesRole(connection, to: roles[1], watcher: watcher))
         }
     }
@@ -119,10 +139,10 @@ struct SessionRoleTests {
     func pooled() async throws {
         try await withLogin { login, roles, connection, _ async throws in
             let pool = ConnectionPool(.init(connection: connection.configuration, maximumConnections: 1))
+            defer { Task { await pool.close() } }
             let inside = try await pool.transaction(actingAs: roles[0]) { try await currentUser($0) }
             #expect(inside == roles[0])
             #expect(try await pool.query("SELECT current_user::text").scalar(String.self) == login)
-            await pool.close()
         }
     }
 }
