@@ -32,11 +32,11 @@ public struct Store: Sendable {
         try await transaction(
             as: DatabaseActor(context),
             settings: [
-                ("app.county_id", context.countyID.uuidString),
-                ("app.user_id", context.userID.uuidString),
-                ("app.org_path", context.orgPath),
-                ("app.department_id", context.departmentID?.uuidString ?? ""),
-                ("app.roles", context.rolesLiteral),
+                ("app.county_id", .bound(context.countyID.uuidString)),
+                ("app.user_id", .bound(context.userID.uuidString)),
+                ("app.org_path", .bound(context.orgPath)),
+                ("app.department_id", context.departmentID.map { .bound($0.uuidString) } ?? ""),
+                ("app.roles", .bound(context.rolesLiteral)),
                 // Staff see rows through policies whose values the planner never sees (init
                 // plans), so a plan made for one execution's parameters is no better than one
                 // made once, and planning row-level security costs as much as running a page.
@@ -73,15 +73,15 @@ public struct Store: Sendable {
     }
 
     /// What a channel's transaction sets: its county and the channel.
-    private static func channelSettings(_ channel: IntakeChannel, countyID: UUID) -> [(name: StaticString, value: String)] {
-        [("app.county_id", countyID.uuidString), ("app.channel", channel.rawValue)]
+    private static func channelSettings(_ channel: IntakeChannel, countyID: UUID) -> [Setting] {
+        [("app.county_id", .bound(countyID.uuidString)), ("app.channel", .bound(channel.rawValue))]
     }
 
     /// A transaction of an applicant reading what they filed, by its number and query code.
     public func withLookup<T>(countyID: UUID, number: String, queryCode: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            as: .public, settings: [("app.county_id", countyID.uuidString), ("app.lookup_number", number),
-                       ("app.lookup_code_hash", QueryCodeHash.hex(of: queryCode))],
+            as: .public, settings: [("app.county_id", .bound(countyID.uuidString)), ("app.lookup_number", .bound(number)),
+                       ("app.lookup_code_hash", .bound(QueryCodeHash.hex(of: queryCode)))],
             context: nil, readOnly: true, body)
     }
 
@@ -89,28 +89,28 @@ public struct Store: Sendable {
     /// its cases. It is nobody's user; the policies admit it to exactly those steps.
     public func withJobRunner<T>(countyID: UUID, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            as: .jobs, settings: [("app.county_id", countyID.uuidString), ("app.job_runner", "on")],
+            as: .jobs, settings: [("app.county_id", .bound(countyID.uuidString)), ("app.job_runner", "on")],
             context: nil, body)
     }
 
     /// A transaction of sign-in: the county is known, the user only by the name typed.
     func withSignIn<T>(_ signIn: SignInContext, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            as: .public, settings: [("app.county_id", signIn.countyID.uuidString), ("app.sign_in_username", signIn.username)],
+            as: .public, settings: [("app.county_id", .bound(signIn.countyID.uuidString)), ("app.sign_in_username", .bound(signIn.username))],
             context: nil, body)
     }
 
     /// A transaction that resolves a presented credential: the county is known from the token.
     func withCredential<T>(countyID: UUID, hashHex: String, _ body: (TenantTransaction) async throws -> T) async throws -> T {
         try await transaction(
-            as: .public, settings: [("app.county_id", countyID.uuidString), ("app.credential_hash", hashHex)],
+            as: .public, settings: [("app.county_id", .bound(countyID.uuidString)), ("app.credential_hash", .bound(hashHex))],
             context: nil, body)
     }
 
     /// Opens a transaction acting as `actor` with `settings` set in it.
     private func transaction<T>(
         as actor: DatabaseActor,
-        settings: [(name: StaticString, value: String)],
+        settings: [Setting],
         context: TenantContext?,
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,
@@ -125,19 +125,40 @@ public struct Store: Sendable {
         }
     }
 
+    /// One setting of a transaction: a name from this file and its value.
+    private typealias Setting = (name: StaticString, value: SettingValue)
+
     /// Sets each setting transaction-locally, with one `set_config(name, value, true)` each.
-    /// Every value is bound as a parameter. The names are written into the text: they are
-    /// `StaticString`s, literals of this file, so no input can reach them, and the server
-    /// parses one parameter per setting rather than two. Written as one interpolation rather
-    /// than joined fragments: it runs before every request's first statement.
-    private static func settingsStatement(_ settings: [(name: StaticString, value: String)]) -> PostgresQuery {
+    /// Every value that comes from a request is bound as a parameter. The names, and values
+    /// that are constants of this file, are written into the text: they are `StaticString`s,
+    /// so no input can reach them, and the server parses one parameter per setting rather
+    /// than two (or none). Written as one interpolation rather than joined fragments: it runs
+    /// before every request's first statement.
+    private static func settingsStatement(_ settings: [Setting]) -> PostgresQuery {
         var text = PostgresQuery.StringInterpolation(literalCapacity: 32 * settings.count, interpolationCount: settings.count)
         for (index, (name, value)) in settings.enumerated() {
             text.appendLiteral(index == 0 ? "SELECT set_config('\(name)', " : ", set_config('\(name)', ")
-            text.appendInterpolation(value)
+            switch value {
+            case .bound(let value): text.appendInterpolation(value)
+            case .constant(let value): text.appendLiteral("'\(value)'")
+            }
             text.appendLiteral(", true)")
         }
         return PostgresQuery(stringInterpolation: text)
+    }
+}
+
+/// A setting's value: bound as a parameter, or, for a constant of the store's own code (a
+/// string literal), written into the statement.
+private enum SettingValue: ExpressibleByStringLiteral {
+    case bound(String)
+    case constant(StaticString)
+
+    init(stringLiteral value: StaticString) {
+        // Written between single quotes: a literal of this file that held one is a bug, which
+        // the tests' debug builds catch.
+        assert(!value.description.contains("'"), "a constant setting holds a quote")
+        self = .constant(value)
     }
 }
 
