@@ -23,14 +23,11 @@ extension PostgresConnection {
         actingAs role: String? = nil,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        guard !isInTransaction else {
-            throw PostgresError.misuse("transaction() inside a transaction; use savepoint() to nest")
-        }
         let target = SessionRole(role)
         let begin = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
         // The switch, when one is needed, travels with the BEGIN: no round trip of its own.
-        // Decided and recorded inside the connection's gate, where no other task sharing the
-        // connection can come between the decision and the statement.
+        // Checked, decided and recorded inside the connection's gate, where no other task
+        // sharing the connection can come between the decision and the statement.
         let switches = try await run(restoringLoginUser: false) { handle in
             guard handle.transactionStatus == .idle else {
                 throw PostgresError.misuse("transaction() inside a transaction; use savepoint() to nest")

@@ -9,8 +9,9 @@ import ReliefDomain
 /// statement with which requests and jobs do so (the owner-side `CountyBootstrap` sets the new
 /// manager's context the same way). The role alone outlives the transaction: a connection
 /// keeps acting as it until a transaction of another actor, or anything run outside the
-/// store, switches it (`PostgresConnection.transaction(actingAs:)`); the context never does. The pool must connect as a member of the application role, which
-/// owns nothing and cannot bypass row-level security.
+/// store, switches it (`PostgresConnection.transaction(actingAs:)`); the context never does.
+/// The pool must connect as a member of the application role, which owns nothing and cannot
+/// bypass row-level security.
 public struct Store: Sendable {
     public let pool: ConnectionPool
     /// Counties by division code: read on every public request and 12345 push, and never
