@@ -4,7 +4,6 @@ import ReliefStore
 
 /// Window registration (§5.1.1) and reading cases with their timeline (§6.1.2.2).
 extension APIHandler {
-    private var intake: Intake { Intake(store: store, cipher: cipher) }
     var cases: Cases { Cases(store: store, cipher: cipher) }
 
     func registerCase(_ input: Operations.RegisterCase.Input) async throws -> Operations.RegisterCase.Output {

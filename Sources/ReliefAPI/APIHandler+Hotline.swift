@@ -25,7 +25,7 @@ extension APIHandler {
         let application = Intake.Application(
             applicant: try Self.applicant(body.applicant), item: .code(body.itemCode), place: .divisionCode(body.placeCode),
             description: body.description, greenChannelReason: body.greenChannelReason)
-        let receipt = try await Intake(store: store, cipher: cipher)
+        let receipt = try await intake
             .receiveHotlineOrder(countyID: countyID, orderNumber: body.orderNumber, application: application)
         let answer = Components.Schemas.HotlineReceipt(caseNumber: receipt.caseNumber, queryCode: receipt.queryCode ?? "",
                                                        created: receipt.created)

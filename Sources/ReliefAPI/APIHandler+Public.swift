@@ -31,7 +31,7 @@ extension APIHandler {
         let application = Intake.Application(
             applicant: try Self.applicant(body.applicant), item: .code(body.itemCode), place: .divisionCode(body.placeCode),
             description: body.description, greenChannelReason: body.greenChannelReason)
-        let receipt = try await Intake(store: store, cipher: cipher).applyOnline(countyID: county.id, application: application)
+        let receipt = try await intake.applyOnline(countyID: county.id, application: application)
         return .created(.init(body: .json(.init(caseNumber: receipt.caseNumber, queryCode: receipt.queryCode ?? "",
                                                 itemName: receipt.itemName, submittedAt: receipt.submittedAt))))
     }

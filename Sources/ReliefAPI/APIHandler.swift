@@ -10,6 +10,8 @@ struct APIHandler: APIProtocol {
     let accounts: Accounts
     /// Seals and opens applicants' personal data.
     let cipher: PersonalDataCipher
+    /// One for the process, so that online applications arriving together are filed together.
+    let intake: Intake
     /// Shares out what citizens may call without an account.
     let publicLimiter: ClientRateLimiter
     /// Marks the session cookie Secure (HTTPS only); off for the plain-HTTP demo.

@@ -50,7 +50,7 @@ public enum HTTPServer {
                 body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
         }
         MetricsEndpoint.add(to: router, pool: pool, token: metricsToken, logger: logger)
-        let handler = APIHandler(pool: pool, accounts: accounts, cipher: cipher,
+        let handler = APIHandler(pool: pool, accounts: accounts, cipher: cipher, intake: Intake(store: store, cipher: cipher),
                                  publicLimiter: ClientRateLimiter(perMinute: publicRequestsPerMinute, burst: max(1, publicRequestsPerMinute / 3)),
                                  secureCookies: secureCookies, migrations: try Migration.bundled(), logger: logger)
         try handler.registerHandlers(on: router, middlewares: [ProblemMiddleware(logger: logger)])

@@ -8,10 +8,14 @@ import ReliefDomain
 public struct Intake: Sendable {
     public let store: Store
     public let cipher: PersonalDataCipher
+    /// Online applications filed together under load; keep one `Intake` for the process so
+    /// all of them meet here.
+    private let onlineGroups: FilingGroups<SealedApplication, FilingOutcome>
 
     public init(store: Store, cipher: PersonalDataCipher) {
         self.store = store
         self.cipher = cipher
+        self.onlineGroups = FilingGroups()
     }
 
     /// Where the applicant lives: their village (or township), which decides who below the
@@ -74,26 +78,27 @@ public struct Intake: Sendable {
                     SELECT 1 FROM orgs WHERE id = \(window.orgID) AND path <@ \(context.orgPath)::ltree
                     """).count == 1 else { throw StoreFailure.invalid("只能在本机构的窗口登记申请") }
             }
-            let receipt = try await file(in: transaction, countyID: context.countyID, channel: .window, windowID: windowID,
-                                         application: application, queryCode: QueryCode.generate(), hotlineOrder: nil,
-                                         actor: (context.userID, nil))
+            let receipt = try await file(in: transaction, countyID: context.countyID, application: application,
+                                         by: Filer(channel: .window, windowID: windowID, userID: context.userID),
+                                         queryCode: QueryCode.generate(), hotlineOrder: nil)
             try await transaction.audit("case_registered", objectType: "case", objectID: receipt.caseID.uuidString.lowercased(),
                                         detail: ["case_number": receipt.caseNumber, "window_id": windowID.uuidString.lowercased()])
             return receipt
         }
     }
 
-    /// An application filed by the citizen online (§5.1.2), without an account.
+    /// An application filed by the citizen online (§5.1.2), without an account. Those that
+    /// arrive together are filed together (`FilingGroups`), each group in one statement sent
+    /// with its context in a single round trip.
     public func applyOnline(countyID: UUID, application: Application) async throws -> Receipt {
         try validate(application)
-        let caseID = UUID()
         let queryCode = QueryCode.generate()
-        let statement = try filing(caseID: caseID, countyID: countyID, channel: .online, windowID: nil, application: application,
-                                   queryCode: queryCode, hotlineOrder: nil, actor: (nil, IntakeChannel.online.title))
-        // One statement: sent with its context in a single round trip.
-        return try await receipt(caseID: caseID, queryCode: queryCode) {
-            try await store.runAsChannel(.online, countyID: countyID, statement)
+        let sealed = try seal(application, caseID: UUID(), countyID: countyID, queryCode: queryCode, hotlineOrder: nil)
+        let outcome = try await onlineGroups.file(sealed, countyID: countyID) { [store] countyID, group in
+            let statement = Self.filingStatement(Filer(channel: .online, label: IntakeChannel.online.title), group)
+            return try Self.outcomes(of: try await store.runAsChannel(.online, countyID: countyID, statement))
         }
+        return try Self.receipt(outcome, queryCode: queryCode)
     }
 
     /// An order pushed by the 12345 platform (§5.1.3), whose signature the caller has checked.
@@ -112,9 +117,9 @@ public struct Intake: Sendable {
                     if let existing = try await existingOrder(in: transaction, orderNumber: orderNumber, queryCode: queryCode) {
                         return existing
                     }
-                    return try await file(in: transaction, countyID: countyID, channel: .hotline, windowID: nil,
-                                          application: application, queryCode: queryCode, hotlineOrder: orderNumber,
-                                          actor: (nil, IntakeChannel.hotline.title))
+                    return try await file(in: transaction, countyID: countyID, application: application,
+                                          by: Filer(channel: .hotline, label: IntakeChannel.hotline.title),
+                                          queryCode: queryCode, hotlineOrder: orderNumber)
                 }
             } catch let error as PostgresServerError where error.code == .uniqueViolation && attempt == 0 {
                 // A concurrent push of the same order won; the next attempt finds its case.
@@ -138,58 +143,15 @@ public struct Intake: Sendable {
         }
     }
 
+    /// Files one application in the caller's transaction.
     private func file(
-        in transaction: TenantTransaction, countyID: UUID, channel: IntakeChannel, windowID: UUID?,
-        application: Application, queryCode: String, hotlineOrder: String?, actor: (userID: UUID?, label: String?)
+        in transaction: TenantTransaction, countyID: UUID, application: Application, by filer: Filer,
+        queryCode: String, hotlineOrder: String?
     ) async throws -> Receipt {
-        let caseID = UUID()
-        let statement = try filing(caseID: caseID, countyID: countyID, channel: channel, windowID: windowID,
-                                   application: application, queryCode: queryCode, hotlineOrder: hotlineOrder, actor: actor)
-        return try await receipt(caseID: caseID, queryCode: queryCode) { try await transaction.query(statement) }
-    }
-
-    /// The statement that files one application: the case in `submitted` and its opening event.
-    private func filing(
-        caseID: UUID, countyID: UUID, channel: IntakeChannel, windowID: UUID?,
-        application: Application, queryCode: String, hotlineOrder: String?, actor: (userID: UUID?, label: String?)
-    ) throws -> PostgresQuery {
-        let (itemID, itemCode): (UUID?, String?) = switch application.item {
-        case .id(let id): (id, nil)
-        case .code(let code): (nil, code)
-        }
-        let (placeID, placeCode): (UUID?, String?) = switch application.place {
-        case .org(let id): (id, nil)
-        case .divisionCode(let code): (nil, code)
-        }
-        let applicant = application.applicant
-        let birth = applicant.idNumber.birthDate
-        let seal = { (value: String, field: String) in try cipher.seal(value, countyID: countyID, field: "applicant." + field) }
-        let green = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        return """
-            SELECT * FROM file_application(
-                \(caseID), \(channel.rawValue)::intake_channel, \(windowID), \(itemID), \(itemCode), \(placeID), \(placeCode),
-                \(actor.userID), \(application.description.trimmingCharacters(in: .whitespacesAndNewlines)), \(green),
-                \(try seal(applicant.name, "name")), \(try seal(applicant.idNumber.value, "id_number")),
-                \(try seal(applicant.phone, "phone")), \(try applicant.address.map { try seal($0, "address") }),
-                \(Masking.name(applicant.name)), \(applicant.idNumber.masked), \(Masking.phone(applicant.phone)),
-                \(cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")),
-                make_date(\(Int32(birth.year)), \(Int32(birth.month)), \(Int32(birth.day))),
-                \(QueryCodeHash.digest(of: queryCode)), \(hotlineOrder), \(actor.label))
-            """
-    }
-
-    /// Runs the filing statement and reads its answer, turning its refusals into clear ones.
-    private func receipt(caseID: UUID, queryCode: String, _ run: () async throws -> PostgresResult) async throws -> Receipt {
-        let row: (String, Date, String, UUID?)
-        do {
-            row = try await run().decode((String, Date, String, UUID?).self)[0]
-        } catch let error as PostgresServerError where error.code == "RLI01" {
-            throw StoreFailure.invalid("申请事项不存在或已停止受理")
-        } catch let error as PostgresServerError where error.code == "RLI02" {
-            throw StoreFailure.invalid("所在村（社区）或乡镇（街道）不存在")
-        }
-        return Receipt(caseID: caseID, caseNumber: row.0, queryCode: queryCode, itemName: row.2, submittedAt: row.1,
-                       possibleDuplicateOf: row.3, created: true)
+        let sealed = try seal(application, caseID: UUID(), countyID: countyID, queryCode: queryCode, hotlineOrder: hotlineOrder)
+        let outcomes = try Self.outcomes(of: try await transaction.query(Self.filingStatement(filer, [sealed])))
+        guard let outcome = outcomes.first, outcomes.count == 1 else { throw FilingGroupError.answerMismatch(outcomes.count, 1) }
+        return try Self.receipt(outcome, queryCode: queryCode)
     }
 
     private func existingOrder(in transaction: TenantTransaction, orderNumber: String, queryCode: String) async throws -> Receipt? {

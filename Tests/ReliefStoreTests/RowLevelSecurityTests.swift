@@ -72,7 +72,7 @@ struct RowLevelSecurityTests {
                 try await store.withTenant(user.context) { transaction in
                     try await transaction.execute("""
                         INSERT INTO cases (county_id, id, org_id, org_path, title)
-                        VALUES (\(foreignOrg.countyID), \(UUID()), \(foreignOrg.id), ''::ltree, 'x')
+                        VALUES (\(foreignOrg.countyID), \(UUID()), \(foreignOrg.id), \(foreignOrg.path)::ltree, 'x')
                         """)
                 }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Postgres
 import Testing
 import TestSupport
@@ -71,6 +72,34 @@ struct SchemaRulesTests {
                 SELECT count(*) FROM pg_class WHERE relowner IN (SELECT oid FROM pg_roles WHERE rolname IN ('relieflink_app', \(TestDatabase.appLogin)))
                 """).scalar(Int.self)
             #expect(owned == 0)
+        }
+    }
+
+    @Test("a case's org path is its org's path: another is refused, and the org's path carries to its cases")
+    func caseOrgPath() async throws {
+        try await TestDatabase.withConnection { connection in
+            let (county, township, village, other) = (UUID(), UUID(), UUID(), UUID())
+            try await connection.execute("INSERT INTO counties (county_id, division_code, name) VALUES (\(county), '320281000000', '江阴市')")
+            try await connection.execute("""
+                INSERT INTO orgs (county_id, id, tier, division_code, name, parent_id, path) VALUES
+                    (\(county), \(county), 'county', '320281000000', '江阴市', NULL, '320281000000'),
+                    (\(county), \(township), 'township', '320281100000', '澄江街道', \(county), '320281000000.320281100000'),
+                    (\(county), \(village), 'village', '320281100201', '东门社区', \(township), '320281000000.320281100000.320281100201'),
+                    (\(county), \(other), 'township', '320281200000', '南闸街道', \(county), '320281000000.320281200000')
+                """)
+            let insert = { (path: String) in
+                try await connection.execute("""
+                    INSERT INTO cases (county_id, id, org_id, org_path, title) VALUES (\(county), \(UUID()), \(village), \(path)::ltree, '申请')
+                    """)
+            }
+            #expect(try await insert("320281000000.320281100000.320281100201") == 1)
+            for wrong in ["320281000000", "320281000000.320281200000", "320281000000.320281100000.320281100201.x"] {
+                let error = await #expect(throws: PostgresServerError.self, "\(wrong)") { try await insert(wrong) }
+                #expect(error?.code == .foreignKeyViolation, "\(wrong)")
+            }
+            try await connection.execute("UPDATE orgs SET path = '320281000000.320281100000.320281100299' WHERE id = \(village)")
+            let paths = try await connection.query("SELECT DISTINCT org_path::text FROM cases").column(String.self)
+            #expect(paths == ["320281000000.320281100000.320281100299"])
         }
     }
 }

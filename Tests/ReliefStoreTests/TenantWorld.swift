@@ -163,7 +163,7 @@ struct TenantWorld {
         }
         for item in cases {
             try await connection.execute("""
-                INSERT INTO cases (county_id, id, org_id, org_path, title) VALUES (\(item.countyID), \(item.id), \(item.org.id), ''::ltree, \("申请"))
+                INSERT INTO cases (county_id, id, org_id, org_path, title) VALUES (\(item.countyID), \(item.id), \(item.org.id), \(item.org.path)::ltree, \("申请"))
                 """)
             for department in item.departments {
                 try await connection.execute("""

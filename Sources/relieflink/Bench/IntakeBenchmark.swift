@@ -20,9 +20,10 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
         discussion: """
             Starts a private, non-durable PostgreSQL (or uses DATABASE_URL), migrates it, seeds a county,
             serves the API in this process on a free port with the public rate limit off, and drives it
-            over HTTP/1.1 keep-alive connections from `--clients` concurrent clients, each application a
-            new applicant. pgbench then runs a prepared single-row INSERT from as many clients on the same
-            database. Target: ours ≥ 0.5× pgbench at 32 clients.
+            with wrk (Debian's `wrk`; without it, a slower client in this process) over HTTP/1.1 keep-alive
+            connections from `--clients` concurrent clients, each application a new applicant. pgbench then
+            runs a prepared single-row INSERT from as many clients on the same database.
+            Target: ours ≥ 0.5× pgbench at 32 clients.
             """)
 
     @OptionGroup var options: BenchmarkOptions
@@ -96,12 +97,21 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: scripts) }
 
         var report = BenchmarkReport(benchmark: "intake")
+        let url = "http://127.0.0.1:\(port)/api/v1/public/applications"
+        let wrk = Wrk.locate()
+        if !options.json { print("load generator: \(wrk.map { $0.executable.path } ?? "this process (wrk was not found)")") }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: clients.max() ?? 32)))
         do {
             for clientCount in clients {
-                let ours = try await applications(http: http, port: port, clients: clientCount, placeCode: village.divisionCode,
-                                                  ownerURL: ownerURL, logger: logger)
+                let analyze = { try await Self.analyze(ownerURL: ownerURL, connection: database, logger: logger) }
+                let ours = if let wrk {
+                    try await applications(wrk: wrk, url: url, clients: clientCount, placeCode: village.divisionCode,
+                                           scripts: scripts, analyze: analyze)
+                } else {
+                    try await applications(http: http, url: url, clients: clientCount, placeCode: village.divisionCode,
+                                           analyze: analyze)
+                }
                 let theirs = try await pgbench.transactionsPerSecond(url: ownerURL, script: scripts.appending(path: "insert.sql"),
                                                                      clients: clientCount, seconds: options.seconds)
                 report.rows.append(.init(name: "online applications, \(clientCount) clients", unit: "req/s", ours: ours.rate, reference: theirs))
@@ -143,12 +153,41 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
         throw ValidationError("the API server did not start")
     }
 
-    /// Applications a second from `clients` concurrent clients, and their latency in ms.
+    private static let itemCodes = ["dibao", "tekun", "yiliao", "linshi", "jiaoyu", "zhufang"]
+
+    /// Applications a second from `clients` wrk connections, and their latency in ms.
     private func applications(
-        http: HTTPClient, port: Int, clients: Int, placeCode: String, ownerURL: String, logger: Logger
+        wrk: Wrk, url: String, clients: Int, placeCode: String, scripts: URL, analyze: () async throws -> Void
     ) async throws -> (rate: Double, p50: Double, p99: Double) {
-        let url = "http://127.0.0.1:\(port)/api/v1/public/applications"
-        let items = ["dibao", "tekun", "yiliao", "linshi", "jiaoyu", "zhufang"]
+        let script = scripts.appending(path: "applications.lua")
+        try Wrk.onlineApplicationsScript(countyCode: "320281000000", placeCode: placeCode, itemCodes: Self.itemCodes)
+            .write(to: script, atomically: true, encoding: .utf8)
+        // Warm up: open the connections, prepare the statements.
+        _ = try await wrk.run(url: url, script: script, clients: clients, seconds: 2)
+        try await analyze()
+        let result = try await wrk.run(url: url, script: script, clients: clients, seconds: options.seconds)
+        guard result.errors == 0 else {
+            throw ValidationError("\(result.errors) of \(result.requests) applications failed or were refused")
+        }
+        return (result.rate, result.p50Milliseconds, result.p99Milliseconds)
+    }
+
+    /// A county's tables have statistics; these were empty a moment ago. Each session keeps
+    /// the plans it made on its first statements, among them the foreign-key checks, and a
+    /// plan made on an empty `cases` walks an index of the whole county for every new case
+    /// until autovacuum's ANALYZE (up to a minute away) makes every session plan again.
+    private static func analyze(ownerURL: String, connection: DatabaseOptions, logger: Logger) async throws {
+        let owner = try await PostgresConnection.connect(connection.connection(ownerURL), logger: logger)
+        try await owner.executeScript("ANALYZE")
+        await owner.close()
+    }
+
+    /// Applications a second from `clients` concurrent clients in this process, and their
+    /// latency in ms: for a machine without wrk.
+    private func applications(
+        http: HTTPClient, url: String, clients: Int, placeCode: String, analyze: () async throws -> Void
+    ) async throws -> (rate: Double, p50: Double, p99: Double) {
+        let items = Self.itemCodes
         // Bodies made beforehand, so the clients measure the server, not JSON encoding here.
         var random = SystemRandomNumberGenerator()
         let bodies: [Data] = try (0..<4096).map { index in
@@ -175,13 +214,7 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
             for client in 0..<clients { group.addTask { for round in 0..<5 { _ = try await post(bodies[(client * 5 + round) % bodies.count]) } } }
             try await group.waitForAll()
         }
-        // A county's tables have statistics; these were empty a moment ago. Each session keeps
-        // the plans it made on its first statements, among them the foreign-key checks, and a
-        // plan made on an empty `cases` walks an index of the whole county for every new case
-        // until autovacuum's ANALYZE (up to a minute away) makes every session plan again.
-        let owner = try await PostgresConnection.connect(database.connection(ownerURL), logger: logger)
-        try await owner.executeScript("ANALYZE")
-        await owner.close()
+        try await analyze()
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int(options.seconds * 1000))
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
