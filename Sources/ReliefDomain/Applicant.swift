@@ -22,7 +22,8 @@ public struct Applicant: Sendable, Equatable {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         // Digits are refused, but not Chinese numerals: 张三 and 王五 are names.
         let hasDigit = name.unicodeScalars.contains { $0.properties.generalCategory == .decimalNumber }
-        guard (1...50).contains(name.count), !hasDigit, !name.contains(where: { $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
+        // At most 50 code points too: the database counts those, and the case title holds the name masked.
+        guard (1...50).contains(name.count), name.unicodeScalars.count <= 50, !hasDigit, !name.contains(where: { $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
             throw InvalidInput("申请人姓名应为1–50个字符，且不含数字")
         }
         do {

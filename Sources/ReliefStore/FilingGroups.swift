@@ -21,29 +21,40 @@ public actor FilingGroups<Application: Sendable, Outcome: Sendable> {
     private var filing = 0
     private let concurrentGroups: Int
     private let largestGroup: Int
+    private let refileAloneAfter: @Sendable (any Error) -> Bool
+    private let fileGroup: File
 
     /// - Parameters:
     ///   - concurrentGroups: groups filed at once; fewer make larger groups under load.
     ///   - largestGroup: applications in one statement at most.
-    public init(concurrentGroups: Int = 2, largestGroup: Int = 64) {
+    ///   - refileAloneAfter: whether an error that failed a group may be one application's
+    ///     own (data the database refused), so that each is filed again alone and only that
+    ///     one fails. Any other error (the database unreachable, a time-out) fails the whole
+    ///     group at once: filing each alone would only wait as long again for every one.
+    ///   - file: files a group of one county; answers an outcome per application, in order.
+    public init(
+        concurrentGroups: Int = 2, largestGroup: Int = 64,
+        refileAloneAfter: @escaping @Sendable (any Error) -> Bool, file: @escaping File
+    ) {
         precondition(concurrentGroups > 0 && largestGroup > 0)
         self.concurrentGroups = concurrentGroups
         self.largestGroup = largestGroup
+        self.refileAloneAfter = refileAloneAfter
+        self.fileGroup = file
     }
 
     /// Applications waiting for a group to start.
     public var waitingApplications: Int { waiting.count }
 
-    /// Files `application` with whatever else is waiting for its county, through `file`,
-    /// which answers an outcome per application in the group's order.
-    public func file(_ application: Application, countyID: UUID, through file: @escaping File) async throws -> Outcome {
+    /// Files `application` with whatever else of its county is waiting.
+    public func file(_ application: Application, countyID: UUID) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             waiting.append(Waiting(countyID: countyID, application: application, continuation: continuation))
-            startGroups(through: file)
+            startGroups()
         }
     }
 
-    private func startGroups(through file: @escaping File) {
+    private func startGroups() {
         while filing < concurrentGroups, let countyID = waiting.first?.countyID {
             var group: [Waiting] = []
             var rest: [Waiting] = []
@@ -53,36 +64,52 @@ public actor FilingGroups<Application: Sendable, Outcome: Sendable> {
             waiting = rest
             filing += 1
             Task {
-                await Self.file(group, countyID: countyID, through: file)
-                self.groupFiled(through: file)
+                await Self.file(group, countyID: countyID, through: fileGroup, refileAloneAfter: refileAloneAfter)
+                self.groupFiled()
             }
         }
     }
 
-    private func groupFiled(through file: @escaping File) {
+    private func groupFiled() {
         filing -= 1
-        startGroups(through: file)
+        startGroups()
     }
 
-    /// Answers every application of `group`. When the group fails as a whole, each is filed
-    /// again alone, so one application the database refuses cannot take its group with it.
-    private static func file(_ group: [Waiting], countyID: UUID, through file: File) async {
+    /// Answers every application of `group`, each continuation exactly once.
+    private static func file(
+        _ group: [Waiting], countyID: UUID, through file: File, refileAloneAfter: @Sendable (any Error) -> Bool
+    ) async {
+        let outcomes: [Outcome]
         do {
-            let outcomes = try await file(countyID, group.map(\.application))
-            guard outcomes.count == group.count else { throw FilingGroupError.answerMismatch(outcomes.count, group.count) }
-            for (entry, outcome) in zip(group, outcomes) { entry.continuation.resume(returning: outcome) }
+            outcomes = try await file(countyID, group.map(\.application))
         } catch {
-            guard group.count > 1 else { return group[0].continuation.resume(throwing: error) }
+            guard group.count > 1, refileAloneAfter(error) else {
+                for entry in group { entry.continuation.resume(throwing: error) }
+                return
+            }
             for entry in group {
                 do {
-                    let outcomes = try await file(countyID, [entry.application])
-                    guard let outcome = outcomes.first, outcomes.count == 1 else { throw FilingGroupError.answerMismatch(outcomes.count, 1) }
-                    entry.continuation.resume(returning: outcome)
+                    entry.continuation.resume(returning: try await fileAlone(entry.application, countyID: countyID, through: file))
                 } catch {
                     entry.continuation.resume(throwing: error)
                 }
             }
+            return
         }
+        // A statement that succeeded is never filed again, even if its answer is unreadable:
+        // its cases exist, and filing them again would fail on their ids.
+        guard outcomes.count == group.count else {
+            let error = FilingGroupError.answerMismatch(outcomes.count, group.count)
+            for entry in group { entry.continuation.resume(throwing: error) }
+            return
+        }
+        for (entry, outcome) in zip(group, outcomes) { entry.continuation.resume(returning: outcome) }
+    }
+
+    private static func fileAlone(_ application: Application, countyID: UUID, through file: File) async throws -> Outcome {
+        let outcomes = try await file(countyID, [application])
+        guard let outcome = outcomes.first, outcomes.count == 1 else { throw FilingGroupError.answerMismatch(outcomes.count, 1) }
+        return outcome
     }
 }
 

@@ -15,7 +15,10 @@ public struct Intake: Sendable {
     public init(store: Store, cipher: PersonalDataCipher) {
         self.store = store
         self.cipher = cipher
-        self.onlineGroups = FilingGroups()
+        self.onlineGroups = FilingGroups(refileAloneAfter: Self.mayBelongToOneApplication) { [store] countyID, group in
+            let statement = Self.filingStatement(Filer(channel: .online, label: IntakeChannel.online.title), group)
+            return try Self.outcomes(of: try await store.runAsChannel(.online, countyID: countyID, statement))
+        }
     }
 
     /// Where the applicant lives: their village (or township), which decides who below the
@@ -94,11 +97,7 @@ public struct Intake: Sendable {
         try validate(application)
         let queryCode = QueryCode.generate()
         let sealed = try seal(application, caseID: UUID(), countyID: countyID, queryCode: queryCode, hotlineOrder: nil)
-        let outcome = try await onlineGroups.file(sealed, countyID: countyID) { [store] countyID, group in
-            let statement = Self.filingStatement(Filer(channel: .online, label: IntakeChannel.online.title), group)
-            return try Self.outcomes(of: try await store.runAsChannel(.online, countyID: countyID, statement))
-        }
-        return try Self.receipt(outcome, queryCode: queryCode)
+        return try Self.receipt(try await onlineGroups.file(sealed, countyID: countyID), queryCode: queryCode)
     }
 
     /// An order pushed by the 12345 platform (§5.1.3), whose signature the caller has checked.
@@ -131,12 +130,30 @@ public struct Intake: Sendable {
 
     // MARK: Filing
 
+    /// Errors one application of a group can cause: data the database refused (SQLSTATE
+    /// classes 22 and 23) or text it cannot carry. Anything else is the group's, not one
+    /// application's.
+    static func mayBelongToOneApplication(_ error: any Error) -> Bool {
+        if let error = error as? PostgresServerError { return ["22", "23"].contains(error.code.errorClass) }
+        if case PostgresError.nulInText = error { return true }
+        return false
+    }
+
+    /// Refuses here whatever the database would refuse, so that an application filed in a
+    /// group never fails the group: the database counts code points, not characters, and
+    /// takes no NUL.
     private func validate(_ application: Application) throws {
         let description = application.description.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2000).contains(description.count) else { throw StoreFailure.invalid("申请事由应为1–2000个字符") }
-        if let reason = application.greenChannelReason {
-            let count = reason.trimmingCharacters(in: .whitespacesAndNewlines).count
-            guard (1...500).contains(count) else { throw StoreFailure.invalid("绿色通道原因应为1–500个字符") }
+        guard (1...2000).contains(description.count), description.unicodeScalars.count <= 4000, !description.contains("\0") else {
+            throw StoreFailure.invalid("申请事由应为1–2000个字符")
+        }
+        if let reason = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines) {
+            guard (1...500).contains(reason.count), reason.unicodeScalars.count <= 500, !reason.contains("\0") else {
+                throw StoreFailure.invalid("绿色通道原因应为1–500个字符")
+            }
+        }
+        if case .code(let code) = application.item, code.contains("\0") || code.utf8.count > 100 {
+            throw StoreFailure.invalid("申请事项不存在或已停止受理")
         }
         if case .divisionCode(let code) = application.place, !DivisionCode.isWellFormed(code) {
             throw StoreFailure.invalid("所在村（社区）应为12位行政区划代码")

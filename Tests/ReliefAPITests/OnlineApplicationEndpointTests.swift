@@ -106,6 +106,13 @@ struct OnlineApplicationEndpointTests {
                 ("bad id number", Self.application(applicant: APITester.applicant(ResidentIDs.badCheck(22)))),
                 ("bad phone", Self.application(applicant: APITester.applicant(ResidentIDs.number(22), phone: "call me"))),
                 ("empty description", Self.application().merging(["description": " "]) { $1 }),
+                // What the database would refuse is refused before it, so no group of
+                // applications fails for one of them (sql/migrations/0017).
+                ("NUL in the description", Self.application().merging(["description": "家庭困难\u{0}"]) { $1 }),
+                ("2000 characters of 3 code points each", Self.application().merging(
+                    ["description": String(repeating: "e\u{301}\u{301}", count: 2000)]) { $1 }),
+                ("a name of stacked marks", Self.application(applicant: APITester.applicant(
+                    ResidentIDs.number(23), name: "张" + String(repeating: "\u{301}", count: 60)))),
                 ("missing applicant", Self.application().filter { $0.key != "applicant" }),
             ]
             for (label, body) in invalid {

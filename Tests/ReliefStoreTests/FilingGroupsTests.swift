@@ -3,8 +3,9 @@ import ReliefStore
 import Testing
 
 /// The rules of gathering applications into groups, with a filer that records the groups it
-/// is given and holds each until the test lets it go (no database: the grouped statement
-/// itself is tested through the API, OnlineFilingGroupsEndpointTests).
+/// is given and holds each until the test lets it go (no database: the group statement is
+/// tested in FilingStatementTests, concurrent applications over HTTP in
+/// OnlineFilingGroupsEndpointTests).
 @Suite("Filing groups")
 struct FilingGroupsTests {
     struct Refused: Error, Equatable { let application: Int }
@@ -35,33 +36,39 @@ struct FilingGroupsTests {
         var holding: Int { held.count }
     }
 
-    /// Starts filing `applications` of `county` one after the other (each waits in the
-    /// actor before the next is sent), then waits until `waiting` of them are queued.
+    struct Unavailable: Error {}
+
+    /// Groups over `filer`, refiling alone after a `Refused` only.
+    static func groups(_ filer: Filer, concurrentGroups: Int = 1, largestGroup: Int = 64) -> FilingGroups<Int, String> {
+        FilingGroups(concurrentGroups: concurrentGroups, largestGroup: largestGroup, refileAloneAfter: { $0 is Refused }) { _, group in
+            try await filer.file(group)
+        }
+    }
+
+    /// Starts filing `applications` of `county` one after the other, each with the groups
+    /// before the next is sent, so arrival order is the order given.
     static func start(_ applications: [Int], county: UUID, on groups: FilingGroups<Int, String>, filer: Filer,
                       into tasks: inout [Int: Task<String, any Error>]) async {
         for application in applications {
-            tasks[application] = Task {
-                try await groups.file(application, countyID: county) { _, group in try await filer.file(group) }
-            }
-            // Wait until it is with the groups, so arrival order is the order given.
+            tasks[application] = Task { try await groups.file(application, countyID: county) }
             while await groups.waitingApplications + filer.holding < tasks.count { await Task.yield() }
         }
     }
 
     @Test("an application that finds a free slot is filed at once, alone")
     func quiet() async throws {
-        let groups = FilingGroups<Int, String>(concurrentGroups: 2)
         let filer = Filer()
+        let groups = Self.groups(filer, concurrentGroups: 2)
         await filer.release()
-        let outcome = try await groups.file(7, countyID: UUID()) { _, group in try await filer.file(group) }
+        let outcome = try await groups.file(7, countyID: UUID())
         #expect(outcome == "filed 7")
         #expect(await filer.groups == [[7]])
     }
 
     @Test("applications arriving while the slots are busy wait and are filed together, in arrival order, at most largestGroup at once")
     func gathering() async throws {
-        let groups = FilingGroups<Int, String>(concurrentGroups: 1, largestGroup: 5)
         let filer = Filer()
+        let groups = Self.groups(filer, largestGroup: 5)
         let county = UUID()
         var tasks: [Int: Task<String, any Error>] = [:]
         await Self.start(Array(1...8), county: county, on: groups, filer: filer, into: &tasks)
@@ -73,8 +80,8 @@ struct FilingGroupsTests {
 
     @Test("a group never mixes counties, and the county that waited longest goes first")
     func counties() async throws {
-        let groups = FilingGroups<Int, String>(concurrentGroups: 1)
         let filer = Filer()
+        let groups = Self.groups(filer)
         let (a, b) = (UUID(), UUID())
         var tasks: [Int: Task<String, any Error>] = [:]
         await Self.start([1], county: a, on: groups, filer: filer, into: &tasks)
@@ -88,8 +95,8 @@ struct FilingGroupsTests {
 
     @Test("when a group fails, each of its applications is filed again alone, so only the bad one fails")
     func poison() async throws {
-        let groups = FilingGroups<Int, String>(concurrentGroups: 1)
         let filer = Filer(poison: 13)
+        let groups = Self.groups(filer)
         let county = UUID()
         var tasks: [Int: Task<String, any Error>] = [:]
         await Self.start([1, 2, 13, 4], county: county, on: groups, filer: filer, into: &tasks)
@@ -99,11 +106,33 @@ struct FilingGroupsTests {
         #expect(await filer.groups == [[1], [2, 13, 4], [2], [13], [4]])
     }
 
-    @Test("an answer with the wrong number of outcomes fails the application rather than answering it with another's")
-    func mismatchedAnswer() async throws {
-        let groups = FilingGroups<Int, String>()
-        await #expect(throws: FilingGroupError.self) {
-            try await groups.file(1, countyID: UUID()) { _, _ in [] }
+    @Test("when the database is unavailable, the whole group fails at once, and nothing is filed again alone")
+    func unavailable() async throws {
+        let filer = Filer()
+        let groups = FilingGroups<Int, String>(concurrentGroups: 1, refileAloneAfter: { $0 is Refused }) { _, group in
+            let outcomes = try await filer.file(group)
+            if group != [1] { throw Unavailable() }
+            return outcomes
         }
+        var tasks: [Int: Task<String, any Error>] = [:]
+        await Self.start([1, 2, 3, 4], county: UUID(), on: groups, filer: filer, into: &tasks)
+        await filer.release()
+        #expect(try await tasks[1]!.value == "filed 1")
+        for application in [2, 3, 4] {
+            await #expect(throws: Unavailable.self) { try await tasks[application]!.value }
+        }
+        #expect(await filer.groups == [[1], [2, 3, 4]])
+    }
+
+    @Test("an answer with the wrong number of outcomes fails its applications and files nothing again: the statement succeeded")
+    func mismatchedAnswer() async throws {
+        let calls = Filer()
+        await calls.release()
+        let groups = FilingGroups<Int, String>(concurrentGroups: 1, refileAloneAfter: { _ in true }) { _, group in
+            _ = try await calls.file(group)
+            return []
+        }
+        await #expect(throws: FilingGroupError.self) { try await groups.file(1, countyID: UUID()) }
+        #expect(await calls.groups == [[1]])
     }
 }

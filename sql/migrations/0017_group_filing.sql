@@ -26,7 +26,7 @@ BEGIN
         SELECT q.lookup, q.item, oldest.id
         FROM (SELECT DISTINCT u.lookup, u.item FROM unnest(lookups, items) AS u(lookup, item)) q
         CROSS JOIN LATERAL (
-            SELECT (array_agg(c.id ORDER BY c.created_at))[1] AS id FROM cases c
+            SELECT (array_agg(c.id ORDER BY c.created_at, c.case_number))[1] AS id FROM cases c
             WHERE c.county_id = app_county_id() AND c.applicant_lookup = q.lookup AND c.item_id = q.item
               AND c.status IN ('submitted', 'dispatched', 'joint_review', 'in_progress')) oldest
         WHERE oldest.id IS NOT NULL;
@@ -34,6 +34,9 @@ END
 $$;
 REVOKE ALL ON FUNCTION open_cases_of_applicants(bytea[], uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION open_cases_of_applicants(bytea[], uuid[]) TO relieflink_tables;
+-- Their single forms have no caller left.
+DROP FUNCTION open_case_of_applicant(bytea, uuid, uuid);
+DROP FUNCTION next_case_number();
 
 -- New cases ask for their SLA sync in one INSERT per statement, not one enqueue_now() per
 -- row. The conflict rule is enqueue_now()'s (while a job with the key is open, bring it
@@ -89,10 +92,19 @@ CREATE FUNCTION file_applications(
                  possible_duplicate_of uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
-    -- Case numbers: county code, Shanghai date, a sequence number (see next_case_number()).
+    -- Case numbers: county code, Shanghai date, then case_number_seq's next value (0006).
     number_prefix text := left(county_division_code(), 6) || '-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-';
     actor_org uuid := CASE WHEN created_by IS NOT NULL THEN (SELECT o.id FROM orgs o WHERE o.path = app_org_path()) END;
 BEGIN
+    -- unnest() would pad a short array with NULLs and file what nobody sent.
+    IF (SELECT count(DISTINCT coalesce(n, -1)) FROM unnest(ARRAY[
+            cardinality(case_ids), cardinality(items), cardinality(item_codes), cardinality(places), cardinality(place_codes),
+            cardinality(descriptions), cardinality(green_channel_reasons), cardinality(names_sealed),
+            cardinality(id_numbers_sealed), cardinality(phones_sealed), cardinality(addresses_sealed),
+            cardinality(names_masked), cardinality(id_numbers_masked), cardinality(phones_masked), cardinality(lookups),
+            cardinality(birth_dates), cardinality(query_code_hashes), cardinality(hotline_order_numbers)]) AS n) <> 1 THEN
+        RAISE EXCEPTION 'file_applications takes arrays of one length' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     RETURN QUERY
     WITH application AS (
         SELECT a.*, chosen.id AS item_id, chosen.version AS item_version, chosen.name AS item_name, place.id AS org_id,
@@ -113,7 +125,8 @@ BEGIN
             WHERE (o.id = a.place OR o.division_code = a.place_code) AND o.tier <> 'county' AND o.active
             LIMIT 1) place ON true
     ), accepted AS MATERIALIZED (
-        SELECT a.*, coalesce(open.case_id, nullif(first_value(a.case_id) OVER same_applicant, a.case_id)) AS duplicate
+        SELECT a.*, coalesce(open.case_id, CASE WHEN a.lookup IS NOT NULL
+                                                THEN nullif(first_value(a.case_id) OVER same_applicant, a.case_id) END) AS duplicate
         FROM (
             -- Numbered in the order the applications came (volatile outputs follow the sort).
             SELECT x.*, number_prefix || lpad(nextval('case_number_seq')::text, 7, '0') AS number
