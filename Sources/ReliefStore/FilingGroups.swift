@@ -63,9 +63,11 @@ public actor FilingGroups<Application: Sendable, Outcome: Sendable> {
             }
             waiting = rest
             filing += 1
-            Task {
+            // Detached: the group is everyone's in it, not the task-locals (request identity,
+            // logging metadata) of whichever request happened to start it.
+            Task.detached { [fileGroup, refileAloneAfter] in
                 await Self.file(group, countyID: countyID, through: fileGroup, refileAloneAfter: refileAloneAfter)
-                self.groupFiled()
+                await self.groupFiled()
             }
         }
     }
