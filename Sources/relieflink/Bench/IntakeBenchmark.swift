@@ -117,6 +117,15 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
                 report.rows.append(.init(name: "online applications, \(clientCount) clients", unit: "req/s", ours: ours.rate, reference: theirs))
                 report.rows.append(.init(name: "online application latency p50, \(clientCount) clients", unit: "ms", ours: ours.p50, reference: nil))
                 report.rows.append(.init(name: "online application latency p99, \(clientCount) clients", unit: "ms", ours: ours.p99, reference: nil))
+                if let wrk {
+                    // For scale: what the HTTP stack alone answers on this machine, no database.
+                    let plain = scripts.appending(path: "plain.lua")
+                    try Wrk.plainScript.write(to: plain, atomically: true, encoding: .utf8)
+                    let floor = try await wrk.run(url: "http://127.0.0.1:\(port)/healthz", script: plain, clients: clientCount,
+                                                  seconds: options.seconds)
+                    report.rows.append(.init(name: "for scale: GET /healthz (no database), \(clientCount) clients", unit: "req/s",
+                                             ours: floor.rate, reference: nil))
+                }
             }
         } catch {
             try? await http.shutdown()

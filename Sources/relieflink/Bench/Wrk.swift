@@ -85,12 +85,20 @@ extension Wrk {
                 return wrk.format("POST", nil, headers, body)
             end
 
-            function done(summary, latency, requests)
-                local e = summary.errors
-                io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-                                       e.connect + e.read + e.write + e.status + e.timeout,
-                                       latency:percentile(50), latency:percentile(99)))
-            end
+            \(resultFunction)
             """
     }
+
+    /// A wrk script that sends wrk's own request (a GET of the URL) and prints the result.
+    static let plainScript = resultFunction
+
+    /// What `run` reads: RESULT requests duration_us errors p50_us p99_us.
+    private static let resultFunction = """
+        function done(summary, latency, requests)
+            local e = summary.errors
+            io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
+                                   e.connect + e.read + e.write + e.status + e.timeout,
+                                   latency:percentile(50), latency:percentile(99)))
+        end
+        """
 }
