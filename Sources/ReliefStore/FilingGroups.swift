@@ -109,10 +109,14 @@ public actor FilingGroups<Application: Sendable, Outcome: Sendable> {
     }
 
     private static func fileAlone(_ application: Application, countyID: UUID, through file: File) async throws -> Outcome {
-        let outcomes = try await file(countyID, [application])
-        guard let outcome = outcomes.first, outcomes.count == 1 else { throw FilingGroupError.answerMismatch(outcomes.count, 1) }
-        return outcome
+        try soleOutcome(try await file(countyID, [application]))
     }
+}
+
+/// The one outcome of a group of one, or the mismatch if the answer holds another number.
+func soleOutcome<Outcome>(_ outcomes: [Outcome]) throws -> Outcome {
+    guard let outcome = outcomes.first, outcomes.count == 1 else { throw FilingGroupError.answerMismatch(outcomes.count, 1) }
+    return outcome
 }
 
 public enum FilingGroupError: Error, CustomStringConvertible {

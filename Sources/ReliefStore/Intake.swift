@@ -166,8 +166,7 @@ public struct Intake: Sendable {
         queryCode: String, hotlineOrder: String?
     ) async throws -> Receipt {
         let sealed = try seal(application, caseID: UUID(), countyID: countyID, queryCode: queryCode, hotlineOrder: hotlineOrder)
-        let outcomes = try Self.outcomes(of: try await transaction.query(Self.filingStatement(filer, [sealed])))
-        guard let outcome = outcomes.first, outcomes.count == 1 else { throw FilingGroupError.answerMismatch(outcomes.count, 1) }
+        let outcome = try soleOutcome(try Self.outcomes(of: try await transaction.query(Self.filingStatement(filer, [sealed]))))
         return try Self.receipt(outcome, queryCode: queryCode)
     }
 

@@ -77,7 +77,7 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
             CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, account int8 NOT NULL, amount int8 NOT NULL,
                                         created_at timestamptz NOT NULL DEFAULT now());
             """)
-        let countyCode = "320281000000"
+        let countyCode = Self.countyCode
         _ = try? await CountyBootstrap().createManager(on: owner, countyCode: countyCode, countyName: "基准测试县",
                                                        username: "bench", displayName: "基准", password: password)
         await owner.close()
@@ -162,6 +162,8 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
         throw ValidationError("the API server did not start")
     }
 
+    /// The county the benchmark seeds and applies to.
+    private static let countyCode = "320281000000"
     private static let itemCodes = ["dibao", "tekun", "yiliao", "linshi", "jiaoyu", "zhufang"]
 
     /// Applications a second from `clients` wrk connections, and their latency in ms.
@@ -169,7 +171,7 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
         wrk: Wrk, url: String, clients: Int, placeCode: String, scripts: URL, analyze: () async throws -> Void
     ) async throws -> (rate: Double, p50: Double, p99: Double) {
         let script = scripts.appending(path: "applications.lua")
-        try Wrk.onlineApplicationsScript(countyCode: "320281000000", placeCode: placeCode, itemCodes: Self.itemCodes)
+        try Wrk.onlineApplicationsScript(countyCode: Self.countyCode, placeCode: placeCode, itemCodes: Self.itemCodes)
             .write(to: script, atomically: true, encoding: .utf8)
         // Warm up: open the connections, prepare the statements.
         _ = try await wrk.run(url: url, script: script, clients: clients, seconds: 2)
@@ -202,7 +204,7 @@ struct IntakeBenchmarkCommand: AsyncParsableCommand {
         let bodies: [Data] = try (0..<4096).map { index in
             let applicant = DemoCounty.applicant(using: &random)
             return try JSONSerialization.data(withJSONObject: [
-                "county": "320281000000", "itemCode": items[index % items.count], "placeCode": placeCode,
+                "county": Self.countyCode, "itemCode": items[index % items.count], "placeCode": placeCode,
                 "applicant": ["name": applicant.name, "idNumber": applicant.idNumber.value, "phone": applicant.phone],
                 "description": "基准测试申请：家庭生活困难，申请救助。",
             ])
