@@ -40,7 +40,11 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // An async function runs where its caller runs, instead of hopping to the global
+            // executor and back around every call: a statement issued on a connection's event
+            // loop stays there (see PostgresEventLoop).
+            swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
         ),
         // The durable job queue on PostgreSQL (enqueue in the caller's transaction, SKIP LOCKED
         // claims, NOTIFY wake-up, retries, unique keys, heartbeats, one leader for periodic jobs).

@@ -11,6 +11,9 @@ import Synchronization
 public final class PostgresConnection: Sendable {
     public let configuration: ConnectionConfiguration
     public let logger: Logger
+    /// Whether statements are logged (trace level), read once: asking the logger costs a copy
+    /// of its handler, on every statement.
+    private let tracesStatements: Bool
     /// The event loop this connection's statements run on, as a task executor: code that runs
     /// a series of statements can run there (`withTaskExecutorPreference`) and skip two thread
     /// switches per statement. It shares the loop's thread with other connections, so it
@@ -37,6 +40,7 @@ public final class PostgresConnection: Sendable {
     private init(configuration: ConnectionConfiguration, logger: Logger, loop: PostgresEventLoop, handle: LibPQConnection) {
         self.configuration = configuration
         self.logger = logger
+        tracesStatements = logger.logLevel <= .trace
         self.loop = loop
         self.handle = handle
         backendPID = handle.backendPID
@@ -65,7 +69,7 @@ public final class PostgresConnection: Sendable {
     ///   `PostgresError.statementTimeout`.
     @discardableResult
     public func query(_ query: PostgresQuery, timeout: Duration? = nil) async throws -> PostgresResult {
-        logger.trace("query", metadata: ["sql": "\(query.sql)"])
+        if tracesStatements { logger.trace("query", metadata: ["sql": "\(query.sql)"]) }
         return try await run(timeout: timeout) { handle in try await handle.execute(query) }
     }
 
@@ -83,7 +87,7 @@ public final class PostgresConnection: Sendable {
     /// - Parameter role: the role the transaction acts as, and the session keeps after it
     ///   (see `transaction(isolation:readOnly:actingAs:_:)`); nil for the user it logged in as.
     public func pipelinedTransaction(_ queries: [PostgresQuery], actingAs role: String? = nil, timeout: Duration? = nil) async throws -> [PostgresResult] {
-        logger.trace("pipelined transaction", metadata: ["statements": "\(queries.count)"])
+        if tracesStatements { logger.trace("pipelined transaction", metadata: ["statements": "\(queries.count)"]) }
         let target = SessionRole(role)
         return try await run(timeout: timeout, restoringLoginUser: false) { handle in
             guard self.beginSwitch(to: target) else { return try await handle.executePipelined(queries) }
@@ -121,39 +125,55 @@ public final class PostgresConnection: Sendable {
             }
         }
         defer { timer?.cancel() }
-        let operation: @Sendable () async throws -> T = { [loop, gate, handle, cancellation] in
-            do {
-                return try await loop.run {
-                    await gate.enter()
-                    defer { gate.leave() }
-                    while try !cancellation.begin(ticket) { await CancelCoordinator.pause() }
-                    let outcome: Result<T, Error>
-                    do {
-                        if restoringLoginUser, self.beginSwitch(to: .loginUser) {
-                            _ = try await handle.executeScript("RESET ROLE")
-                            self.endSwitch(to: .loginUser)
-                        }
-                        outcome = .success(try await body(handle))
-                    } catch { outcome = .failure(error) }
-                    let reason = cancellation.end(ticket)
-                    self.state.withLock {
-                        $0.transactionStatus = handle.transactionStatus
-                        $0.isBroken = handle.isBroken
-                    }
-                    if case .failure(let error as PostgresServerError) = outcome, error.code == .queryCanceled, let reason {
-                        throw reason.error
-                    }
-                    return try outcome.get()
-                }
-            } catch PostgresError.connectionClosed {
-                cancellation.discard(ticket)
-                throw PostgresError.connectionClosed
-            }
-        }
-        guard cancellable else { return try await operation() }
-        return try await withTaskCancellationHandler(operation: operation) {
+        guard cancellable else { return try await submit(ticket, restoringLoginUser: restoringLoginUser, body) }
+        return try await withTaskCancellationHandler {
+            try await submit(ticket, restoringLoginUser: restoringLoginUser, body)
+        } onCancel: { [cancellation] in
             cancellation.cancel(ticket, reason: .task)
         }
+    }
+
+    /// Runs `body` on the event loop under `ticket`: in place when the caller already runs
+    /// there, which is the path every statement of a loop-bound series takes, and so one
+    /// without closures to allocate.
+    private func submit<T: Sendable>(
+        _ ticket: UInt64, restoringLoginUser: Bool,
+        _ body: nonisolated(nonsending) @escaping @Sendable (LibPQConnection) async throws -> T
+    ) async throws -> T {
+        do {
+            if loop.isPreferred { return try await runOnLoop(ticket, restoringLoginUser: restoringLoginUser, body) }
+            return try await loop.run { try await self.runOnLoop(ticket, restoringLoginUser: restoringLoginUser, body) }
+        } catch PostgresError.connectionClosed {
+            cancellation.discard(ticket)
+            throw PostgresError.connectionClosed
+        }
+    }
+
+    /// The part of `run` that runs on the event loop, alone on the connection.
+    private func runOnLoop<T: Sendable>(
+        _ ticket: UInt64, restoringLoginUser: Bool,
+        _ body: nonisolated(nonsending) @Sendable (LibPQConnection) async throws -> T
+    ) async throws -> T {
+        await gate.enter()
+        defer { gate.leave() }
+        while try !cancellation.begin(ticket) { await CancelCoordinator.pause() }
+        let outcome: Result<T, Error>
+        do {
+            if restoringLoginUser, beginSwitch(to: .loginUser) {
+                _ = try await handle.executeScript("RESET ROLE")
+                endSwitch(to: .loginUser)
+            }
+            outcome = .success(try await body(handle))
+        } catch { outcome = .failure(error) }
+        let reason = cancellation.end(ticket)
+        state.withLock {
+            $0.transactionStatus = handle.transactionStatus
+            $0.isBroken = handle.isBroken
+        }
+        if case .failure(let error as PostgresServerError) = outcome, error.code == .queryCanceled, let reason {
+            throw reason.error
+        }
+        return try outcome.get()
     }
 
     /// The server has gone or the connection failed; it cannot be used again.

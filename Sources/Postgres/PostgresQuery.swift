@@ -11,19 +11,15 @@ import Foundation
 public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
     public private(set) var sql: String
     public private(set) var parameters: [PostgresParameter]
-    /// The same statement as SQL pieces and parameters, kept so this query can be spliced into
-    /// another one with its placeholders renumbered.
-    private var pieces: [Piece]
-
-    enum Piece: Sendable, Hashable {
-        case sql(String)
-        case parameter(PostgresParameter)
-    }
+    /// Where each parameter's `$n` sits in `sql` (UTF-8 offsets), so this query can be spliced
+    /// into another with its placeholders renumbered. Plain offsets rather than a copy of the
+    /// statement in pieces: a query is built for every statement run.
+    private var placeholders: [Range<Int>]
 
     public init(stringLiteral value: String) {
         sql = value
         parameters = []
-        pieces = [.sql(value)]
+        placeholders = []
     }
 
     public init(stringInterpolation: StringInterpolation) {
@@ -39,7 +35,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     private init() {
         sql = ""
         parameters = []
-        pieces = []
+        placeholders = []
     }
 
     /// The statement text only; parameter values are never printed.
@@ -49,18 +45,14 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
 
     mutating func append(sql text: String) {
         sql += text
-        if case .sql(let last)? = pieces.last {
-            pieces[pieces.count - 1] = .sql(last + text)
-        } else {
-            pieces.append(.sql(text))
-        }
     }
 
     mutating func append(parameter: PostgresParameter) {
         parameters.append(parameter)
+        let start = sql.utf8.count
         sql += "$"
         sql += String(parameters.count)
-        pieces.append(.parameter(parameter))
+        placeholders.append(start..<sql.utf8.count)
     }
 
     /// Joins queries with a separator, e.g. a list of `AND` conditions.
@@ -74,12 +66,15 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     }
 
     mutating func splice(_ other: PostgresQuery) {
-        for piece in other.pieces {
-            switch piece {
-            case .sql(let text): append(sql: text)
-            case .parameter(let parameter): append(parameter: parameter)
-            }
+        let text = other.sql.utf8
+        var copied = text.startIndex
+        for (placeholder, parameter) in zip(other.placeholders, other.parameters) {
+            let start = text.index(text.startIndex, offsetBy: placeholder.lowerBound)
+            append(sql: String(other.sql[copied..<start]))
+            append(parameter: parameter)
+            copied = text.index(text.startIndex, offsetBy: placeholder.upperBound)
         }
+        append(sql: String(other.sql[copied...]))
     }
 
     public struct StringInterpolation: StringInterpolationProtocol {
@@ -88,7 +83,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         public init(literalCapacity: Int, interpolationCount: Int) {
             query.sql.reserveCapacity(literalCapacity + interpolationCount * 3)
             query.parameters.reserveCapacity(interpolationCount)
-            query.pieces.reserveCapacity(2 * interpolationCount + 1)
+            query.placeholders.reserveCapacity(interpolationCount)
         }
 
         public mutating func appendLiteral(_ literal: String) {

@@ -147,12 +147,9 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
                         }
                     } else {
                         // On the connection's event loop: no thread switch per statement.
-                        try await pool.withConnection { connection in
+                        done = try await pool.withConnection { connection in
                             try await withTaskExecutorPreference(connection.executor) {
-                                while ContinuousClock.now < deadline {
-                                    try await connection.query(makeQuery())
-                                    done += 1
-                                }
+                                try await Self.statements(on: connection, until: deadline, makeQuery)
                             }
                         }
                     }
@@ -163,6 +160,19 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - start
         return Double(count) / elapsed.inSeconds
+    }
+
+    /// Runs statements on `connection` until `deadline`; how many ran. Where its caller runs, as
+    /// the statements do: a caller of its own isolation would be switched back to after each.
+    nonisolated(nonsending) private static func statements(
+        on connection: PostgresConnection, until deadline: ContinuousClock.Instant, _ makeQuery: () -> PostgresQuery
+    ) async throws -> Int {
+        var done = 0
+        while ContinuousClock.now < deadline {
+            try await connection.query(makeQuery())
+            done += 1
+        }
+        return done
     }
 
     private func writeScripts() throws -> URL {
