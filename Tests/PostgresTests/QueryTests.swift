@@ -37,6 +37,28 @@ struct QueryTests {
         }
     }
 
+    @Test("a fragment with Chinese text, a nested fragment and placeholders past $9 splice intact")
+    func splicedFragmentsKeepTheirText() async throws {
+        // Placeholders are found by their UTF-8 offsets: text of several bytes per character
+        // before and after them must come through unchanged, and $1 must not be read as $10.
+        let many = PostgresQuery.joined((1...10).map { "\($0)" }, separator: " + ")
+        #expect(many.sql == "$1 + $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 + $10")
+        let inner: PostgresQuery = "'救助' || \("中心")"
+        let outer: PostgresQuery = "'申请人' || \("张三") || \(inner) || '乡镇'"
+        let query: PostgresQuery = "SELECT \(many) AS total, \(outer) AS label, \(-1) AS last"
+        #expect(query.sql == "SELECT $1 + $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 + $10 AS total, "
+            + "'申请人' || $11 || '救助' || $12 || '乡镇' AS label, $13 AS last")
+        #expect(query.parameters.count == 13)
+        let twice: PostgresQuery = "SELECT \(outer), \(outer)"
+        #expect(twice.sql == "SELECT '申请人' || $1 || '救助' || $2 || '乡镇', '申请人' || $3 || '救助' || $4 || '乡镇'")
+        try await TestDatabase.withConnection(migrated: false) { connection in
+            let row = try #require(try await connection.query(query).first)
+            #expect(try row.decode(Int.self, column: "total") == 55)
+            #expect(try row.decode(String.self, column: "label") == "申请人张三救助中心乡镇")
+            #expect(try row.decode(Int.self, column: "last") == -1)
+        }
+    }
+
     @Test("an integer literal is written into the text, not bound, and the statement is planned once")
     func integerLiterals() async throws {
         let query: PostgresQuery = "SELECT g FROM generate_series(1, \(10)) g ORDER BY g LIMIT \(literal: 3) OFFSET \(literal: -0)"
