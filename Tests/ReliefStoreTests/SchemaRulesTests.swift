@@ -75,6 +75,37 @@ struct SchemaRulesTests {
         }
     }
 
+    @Test("every org path column is its org's path by a key that carries a change of the org's path")
+    func everyOrgPathFollowsItsOrg() async throws {
+        // Row-level security reads org_path to decide what township and village agents see:
+        // a copy that could drift from its org would show a row to the wrong place.
+        try await TestDatabase.withConnection { connection in
+            let tables = try await connection.query("""
+                SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attname = 'org_path' AND NOT a.attisdropped
+                ORDER BY 1
+                """).column(String.self)
+            #expect(tables.contains("cases") && tables.contains("case_tasks"))
+            for table in tables {
+                let keys = try await connection.query("""
+                    SELECT count(*) FROM pg_constraint con
+                    WHERE con.conrelid = \(table)::regclass AND con.contype = 'f' AND con.confrelid = 'orgs'::regclass
+                      AND con.confupdtype = 'c'
+                      AND (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
+                             FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ordinality)
+                             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)
+                          = ARRAY['county_id', 'org_id', 'org_path']
+                      AND (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
+                             FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ordinality)
+                             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)
+                          = ARRAY['county_id', 'id', 'path']
+                    """).scalar(Int.self)
+                #expect(keys == 1, "\(table).org_path is not kept to its org's path by a cascading key")
+            }
+        }
+    }
+
     @Test("a case's org path is its org's path: another is refused, and the org's path carries to its cases")
     func caseOrgPath() async throws {
         try await TestDatabase.withConnection { connection in
