@@ -61,8 +61,7 @@ extension Intake {
         let birth = applicant.idNumber.birthDate
         return SealedApplication(
             caseID: caseID, itemID: itemID, itemCode: itemCode, placeID: placeID, placeCode: placeCode,
-            description: application.description.trimmingCharacters(in: .whitespacesAndNewlines),
-            greenChannelReason: application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines),
+            description: application.description, greenChannelReason: application.greenChannelReason,
             name: try seal(applicant.name, "name"), idNumber: try seal(applicant.idNumber.value, "id_number"),
             phone: try seal(applicant.phone, "phone"), address: try applicant.address.map { try seal($0, "address") },
             nameMasked: Masking.name(applicant.name), idNumberMasked: applicant.idNumber.masked,

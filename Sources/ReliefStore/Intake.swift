@@ -70,7 +70,7 @@ public struct Intake: Sendable {
     public func register(_ context: TenantContext, windowID: UUID, application: Application) async throws -> Receipt {
         try context.require(anyOf: [.centerManager, .centerAgent, .townshipAgent, .villageAgent],
                             "只有救助中心和乡镇（街道）、村（社区）经办人员可以在窗口登记申请。")
-        try validate(application)
+        let application = try validated(application)
         return try await store.withTenant(context) { transaction in
             guard let window = try await ServiceWindows.window(in: transaction, id: windowID), window.active else {
                 throw StoreFailure.invalid("受理窗口不存在或已停用")
@@ -94,7 +94,7 @@ public struct Intake: Sendable {
     /// arrive together are filed together (`FilingGroups`), each group in one statement sent
     /// with its context in a single round trip.
     public func applyOnline(countyID: UUID, application: Application) async throws -> Receipt {
-        try validate(application)
+        let application = try validated(application)
         let queryCode = QueryCode.generate()
         let sealed = try seal(application, caseID: UUID(), countyID: countyID, queryCode: queryCode, hotlineOrder: nil)
         return try Self.receipt(try await onlineGroups.file(sealed, countyID: countyID), queryCode: queryCode)
@@ -108,7 +108,7 @@ public struct Intake: Sendable {
         guard (1...64).contains(orderNumber.count), orderNumber.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
             throw StoreFailure.invalid("工单编号应为1–64位字母、数字、连字符或下划线")
         }
-        try validate(application)
+        let application = try validated(application)
         let queryCode = hotlineQueryCode(countyID: countyID, orderNumber: orderNumber)
         for attempt in 0..<2 {
             do {
@@ -139,15 +139,18 @@ public struct Intake: Sendable {
         return false
     }
 
-    /// Refuses here whatever the database would refuse, so that an application filed in a
-    /// group never fails the group: the database counts code points, not characters, and
-    /// takes no NUL.
-    private func validate(_ application: Application) throws {
-        let description = application.description.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The application with its texts trimmed, as it is filed; refuses here whatever the
+    /// database would refuse, so that an application filed in a group never fails the group:
+    /// the database counts code points, not characters, and takes no NUL.
+    private func validated(_ application: Application) throws -> Application {
+        var application = application
+        application.description = application.description.trimmingCharacters(in: .whitespacesAndNewlines)
+        application.greenChannelReason = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let description = application.description
         guard (1...2000).contains(description.count), description.unicodeScalars.count <= 4000, !description.contains("\0") else {
             throw StoreFailure.invalid("申请事由应为1–2000个字符")
         }
-        if let reason = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines) {
+        if let reason = application.greenChannelReason {
             guard (1...500).contains(reason.count), reason.unicodeScalars.count <= 500, !reason.contains("\0") else {
                 throw StoreFailure.invalid("绿色通道原因应为1–500个字符")
             }
@@ -158,6 +161,7 @@ public struct Intake: Sendable {
         if case .divisionCode(let code) = application.place, !DivisionCode.isWellFormed(code) {
             throw StoreFailure.invalid("所在村（社区）应为12位行政区划代码")
         }
+        return application
     }
 
     /// Files one application in the caller's transaction.

@@ -88,6 +88,15 @@ struct OnlineApplicationEndpointTests {
             let cases = try await api.send(.get, "/api/v1/cases", token: county.manager).array
             #expect(cases.count == 2)
             #expect(cases.first { $0["caseNumber"] as? String == again.string("caseNumber") }?["possibleDuplicateOf"] as? String == caseID)
+
+            // The reason is filed as the citizen meant it, without the spaces and lines around it.
+            let padded = try await api.send(.post, "/api/v1/public/applications", json: Self.application(
+                applicant: APITester.applicant(ResidentIDs.number(22))).merging(["description": " \n 家中困难，急需救助。 \n"]) { $1 })
+            #expect(padded.status == .created)
+            let paddedCase = try await api.send(.get, "/api/v1/cases", token: county.manager).array
+                .first { $0["caseNumber"] as? String == padded.string("caseNumber") }?["id"] as? String
+            let paddedDetail = try await api.send(.get, "/api/v1/cases/\(try #require(paddedCase))", token: county.manager)
+            #expect(paddedDetail.object["description"] as? String == "家中困难，急需救助。")
         }
     }
 
