@@ -12,6 +12,19 @@ struct SchemaRulesTests {
     /// on the owner, whose `county_by_code()` finds a county for sign-in.
     static let notForced: Set<String> = ["counties"]
 
+    /// The column names of constraint `con`'s key, in key order, for a query over pg_constraint.
+    static let keyColumns = columnNames(key: "conkey", relation: "conrelid")
+    /// The column names the foreign key `con` references, in key order.
+    static let referencedColumns = columnNames(key: "confkey", relation: "confrelid")
+
+    private static func columnNames(key: String, relation: String) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: """
+            (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
+               FROM unnest(con.\(key)) WITH ORDINALITY AS k(attnum, ordinality)
+               JOIN pg_attribute a ON a.attrelid = con.\(relation) AND a.attnum = k.attnum)
+            """)
+    }
+
     @Test("every tenant table has county_id first in its primary key and in every foreign key")
     func countyInEveryKey() async throws {
         try await TestDatabase.withConnection { connection in
@@ -23,12 +36,8 @@ struct SchemaRulesTests {
             for table in tables where !Self.notTenantTables.contains(table) {
                 let keys = try await connection.query("""
                     SELECT con.conname, con.contype::text,
-                           (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
-                              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ordinality)
-                              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns,
-                           (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
-                              FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ordinality)
-                              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS referenced
+                           \(Self.keyColumns) AS columns,
+                           \(Self.referencedColumns) AS referenced
                     FROM pg_constraint con
                     WHERE con.conrelid = \(table)::regclass AND con.contype IN ('p', 'f')
                     """).decode((String, String, [String], [String]?).self)
@@ -92,13 +101,9 @@ struct SchemaRulesTests {
                     SELECT count(*) FROM pg_constraint con
                     WHERE con.conrelid = \(table)::regclass AND con.contype = 'f' AND con.confrelid = 'orgs'::regclass
                       AND con.confupdtype = 'c'
-                      AND (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
-                             FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ordinality)
-                             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)
+                      AND \(Self.keyColumns)
                           = ARRAY['county_id', 'org_id', 'org_path']
-                      AND (SELECT array_agg(a.attname::text ORDER BY k.ordinality)
-                             FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ordinality)
-                             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)
+                      AND \(Self.referencedColumns)
                           = ARRAY['county_id', 'id', 'path']
                     """).scalar(Int.self)
                 #expect(keys == 1, "\(table).org_path is not kept to its org's path by a cascading key")
