@@ -35,8 +35,8 @@ public enum HTTPServer {
     public static func router(
         pool: ConnectionPool, cipher: PersonalDataCipher, logger: Logger, secureCookies: Bool = false,
         publicRequestsPerMinute: Int = 30, metricsToken: String? = nil
-    ) throws -> Router<BasicRequestContext> {
-        let router = Router()
+    ) throws -> Router<ReliefRequestContext> {
+        let router = Router(context: ReliefRequestContext.self)
         let store = Store(pool: pool)
         let accounts = Accounts(store: store)
         router.add(middleware: LogRequestsMiddleware(.debug))

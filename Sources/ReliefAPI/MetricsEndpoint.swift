@@ -9,7 +9,7 @@ import Prometheus
 /// process's connection pool, in Prometheus' text format. With a token configured
 /// (RELIEFLINK_METRICS_TOKEN) a scraper must send it as a bearer token.
 enum MetricsEndpoint {
-    static func add(to router: Router<BasicRequestContext>, pool: ConnectionPool, token: String?, logger: Logger) {
+    static func add(to router: Router<ReliefRequestContext>, pool: ConnectionPool, token: String?, logger: Logger) {
         router.get("metrics") { request, _ -> Response in
             if let token, request.headers[.authorization] != "Bearer \(token)" {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])

@@ -40,18 +40,22 @@ struct APITester: Sendable {
     let client: any TestClientProtocol
     let counties: TestCounties
 
-    /// Runs `body` against a fresh database with the given counties, each with manager `manager`.
+    /// Runs `body` against a fresh database with the given counties, each with manager `manager`;
+    /// through the router alone, or with `live` over a real socket on 127.0.0.1 (`client.port`),
+    /// where requests have a client address.
     static func run(
         counties list: [(code: String, name: String)] = [(jiangyin, "江阴市")],
         publicRequestsPerMinute: Int = 0,
         maximumConnections: Int = 4,
+        live: Bool = false,
         _ body: @Sendable (APITester) async throws -> Void
     ) async throws {
         let counties = try await TestCounties.make(list, password: password, maximumConnections: maximumConnections)
         let router = try HTTPServer.router(pool: counties.pool, cipher: .ephemeral(), logger: Logger(label: "test"),
                                            publicRequestsPerMinute: publicRequestsPerMinute)
         do {
-            try await Application(router: router).test(.router) { client in
+            let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            try await application.test(live ? .live : .router) { client in
                 try await body(APITester(client: client, counties: counties))
             }
         } catch {

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The client's address is the TCP peer's: citizens are limited one address at a time
+/// (DB32/T 4012-2021 §6.2.1, online service open to all), and the audit log names where a
+/// sign-in came from.
+@Suite("client addresses")
+struct ClientAddressTests {
+    @Test("the public rate limit keeps a bucket per client address; sign-ins are audited with their address")
+    func perClientAddress() async throws {
+        try await APITester.run(publicRequestsPerMinute: 3, live: true) { api in
+            let port = try #require(api.client.port)
+            let page = "/api/v1/public/counties/\(APITester.jiangyin)"
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<5 { statuses.append(try await api.send(.get, page).status) }
+            #expect(statuses.last == .tooManyRequests, "\(statuses)")
+            // Another address is a citizen of its own, with its own allowance.
+            #expect(try rawGET(page, port: port, from: "127.0.0.2") == 200)
+            // A forwarded-for header written by the client moves nobody to another bucket.
+            #expect(try await api.send(.get, page, headers: [HTTPField.Name("X-Forwarded-For")!: "10.1.2.3"]).status == .tooManyRequests)
+
+            _ = try await api.signIn()
+            let audited = try await api.ownerCount(
+                "SELECT count(*) FROM audit_log WHERE action = 'sign_in' AND client_address = '127.0.0.1'")
+            #expect(audited == 1)
+        }
+    }
+
+    /// Sends `GET path` over a socket bound to `source`, and answers the status code.
+    private func rawGET(_ path: String, port: Int, from source: String) throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        func address(_ host: String, _ port: UInt16) -> sockaddr_in {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            inet_pton(AF_INET, host, &address.sin_addr)
+            return address
+        }
+        func call(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32, _ target: sockaddr_in) -> Int32 {
+            withUnsafePointer(to: target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        #expect(call({ bind(descriptor, $0, $1) }, address(source, 0)) == 0, "bind to \(source)")
+        #expect(call({ connect(descriptor, $0, $1) }, address("127.0.0.1", UInt16(port))) == 0, "connect")
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        #expect(send(descriptor, request, request.count, 0) == request.count)
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            response += buffer[..<count]
+        }
+        // "HTTP/1.1 200 OK"
+        let statusLine = String(decoding: response.prefix { $0 != 13 }, as: UTF8.self)
+        return try #require(Int(statusLine.split(separator: " ").dropFirst().first ?? ""), "answer: \(statusLine)")
+    }
+}
