@@ -45,6 +45,8 @@ struct ProblemMiddleware: ServerMiddleware {
         case .uniqueViolation: return .conflict("与已有记录重复")
         case .foreignKeyViolation: return .invalid("引用的记录不存在")
         case .checkViolation, .notNullViolation: return .invalid("有字段的值不符合要求")
+        // Row-level security refused a write outside the user's area.
+        case .insufficientPrivilege: return .forbidden("超出您所在机构的辖区，不能办理")
         default: return error.code.errorClass == "22" ? .invalid("有字段的值格式不正确或超出范围") : nil
         }
     }

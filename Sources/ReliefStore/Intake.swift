@@ -75,11 +75,14 @@ public struct Intake: Sendable {
             guard let window = try await ServiceWindows.window(in: transaction, id: windowID), window.active else {
                 throw StoreFailure.invalid("受理窗口不存在或已停用")
             }
-            // Township and village staff register at their own service center's windows.
+            // Township and village staff register at their own service center's windows, for
+            // applicants of their own area: the case belongs to the applicant's place, and
+            // row-level security lets them file cases of their own org's area only.
             if context.roles.isDisjoint(with: [.centerManager, .centerAgent]) {
                 guard try await transaction.query("""
                     SELECT 1 FROM orgs WHERE id = \(window.orgID) AND path <@ \(context.orgPath)::ltree
                     """).count == 1 else { throw StoreFailure.invalid("只能在本机构的窗口登记申请") }
+                try await requirePlace(application.place, within: context, in: transaction)
             }
             let receipt = try await file(in: transaction, countyID: context.countyID, application: application,
                                          by: Filer(channel: .window, windowID: windowID, userID: context.userID),
@@ -126,6 +129,22 @@ public struct Intake: Sendable {
             }
         }
         throw StoreFailure.conflict("同一工单正在被重复推送，请稍后重试")
+    }
+
+    /// Refuses a place outside the agent's area with 403; an unknown place is left to filing,
+    /// which refuses it as unknown.
+    private func requirePlace(_ place: Place, within context: TenantContext, in transaction: TenantTransaction) async throws {
+        let (id, code): (UUID?, String?) = switch place {
+        case .org(let id): (id, nil)
+        case .divisionCode(let code): (nil, code)
+        }
+        let inArea = try await transaction.query("""
+            SELECT path <@ \(context.orgPath)::ltree FROM orgs
+            WHERE id = coalesce(\(id), id) AND division_code = coalesce(\(code), division_code)
+            """).decode(Bool.self)
+        if inArea.first == false {
+            throw StoreFailure.forbidden("只能为本机构辖区内的申请人登记申请：所在村（社区）不在您的辖区内")
+        }
     }
 
     // MARK: Filing

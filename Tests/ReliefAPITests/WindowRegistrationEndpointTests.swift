@@ -225,6 +225,14 @@ struct WindowRegistrationEndpointTests {
             let atOtherWindow = try await api.register(agentA, windowID: county.villageBWindow, itemID: county.dibao, orgID: county.villageB,
                                                        applicant: APITester.applicant(ResidentIDs.number(13)))
             #expect(atOtherWindow.status == .badRequest || atOtherWindow.status == .forbidden)
+            // At its own window, an applicant of the other village or of the township above is
+            // not its to file: 403, not the database's refusal as a 500.
+            for place in [county.villageB, county.townshipID] {
+                let outside = try await api.register(agentA, windowID: county.villageAWindow, itemID: county.dibao, orgID: place,
+                                                     applicant: APITester.applicant(ResidentIDs.number(14)))
+                #expect(outside.status == .forbidden && outside.isProblem, "\(outside.status)")
+                #expect(outside.string("detail")?.contains("辖区") == true)
+            }
             #expect(try await api.caseCount() == 2)
             // The manager sees both.
             #expect(try await api.send(.get, "/api/v1/cases", token: county.manager).array.count == 2)
