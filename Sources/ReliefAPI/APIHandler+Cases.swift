@@ -26,7 +26,8 @@ extension APIHandler {
             guard let status = CaseStatus(rawValue: status.rawValue) else { throw Problem.invalid("未知的状态") }
             return status
         }
-        let page = try await cases.list(context, status: status, limit: input.query.limit ?? 50, before: input.query.before)
+        let page = try await cases.list(context, status: status, limit: input.query.limit ?? 50, before: input.query.before,
+                                        after: try optionalID(input.query.beforeCase, field: "beforeCase"))
         return .ok(.init(body: .json(page.map(Self.schema))))
     }
 

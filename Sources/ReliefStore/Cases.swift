@@ -105,16 +105,24 @@ public struct Cases: Sendable {
         public let decisionNote: String?
     }
 
-    /// Cases the user may see, newest first, `limit` at a time before `before` (a case number
-    /// cursor from the previous page).
-    public func list(_ context: TenantContext, status: CaseStatus? = nil, limit: Int = 50, before: Date? = nil) async throws -> [Summary] {
+    /// Cases the user may see, newest first, `limit` at a time: created before `before`, and
+    /// following the case `after` (the last of the previous page) in that order. Cases filed
+    /// in one group share their creation instant, so the order breaks ties by id and the
+    /// page goes on from the case itself, never from its (rounded) time.
+    public func list(
+        _ context: TenantContext, status: CaseStatus? = nil, limit: Int = 50, before: Date? = nil, after lastSeen: UUID? = nil
+    ) async throws -> [Summary] {
         guard (1...200).contains(limit) else { throw StoreFailure.invalid("limit 应在1–200之间") }
         return try await store.withTenant(context, readOnly: true) { transaction in
-            try await transaction.query("""
+            if let lastSeen, try await transaction.query("SELECT 1 FROM cases WHERE id = \(lastSeen)").isEmpty {
+                throw StoreFailure.invalid("beforeCase 不是您可以查看的案件")
+            }
+            return try await transaction.query("""
                 \(Self.selectSummary)
                 WHERE c.case_number IS NOT NULL AND (\(status?.rawValue)::case_status IS NULL OR c.status = \(status?.rawValue)::case_status)
                   AND (\(before)::timestamptz IS NULL OR c.created_at < \(before))
-                ORDER BY c.created_at DESC LIMIT \(literal: limit)
+                  AND (\(lastSeen)::uuid IS NULL OR (c.created_at, c.id) < (SELECT created_at, id FROM cases WHERE id = \(lastSeen)))
+                ORDER BY c.created_at DESC, c.id DESC LIMIT \(literal: limit)
                 """).map(Self.summary)
         }
     }
