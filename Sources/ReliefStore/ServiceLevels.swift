@@ -105,8 +105,27 @@ public struct ServiceLevels: Sendable {
                 try await openDeadline(want, caseID: caseID, schedule: schedule, green: snapshot.green, carrying: carried[index], in: transaction)
                 opened += 1
             }
+            try await Self.publishDueDates(caseID: caseID, in: transaction)
             return opened
         }
+    }
+
+    /// The due dates staff and applicants read follow the deadlines, counted in working days,
+    /// green channel and extensions included: an assignment's is its open deadline's, the
+    /// case's the latest of its open deadlines'. Until the first sync they hold the estimate
+    /// the workflow wrote; a case without open deadlines keeps what the workflow left.
+    static func publishDueDates(caseID: UUID, in transaction: TenantTransaction) async throws {
+        try await transaction.execute("""
+            UPDATE case_assignments a SET due_at = open.due_at
+            FROM (SELECT assignment_id, max(due_at) AS due_at FROM sla_deadlines
+                  WHERE case_id = \(caseID) AND ended_at IS NULL AND assignment_id IS NOT NULL GROUP BY assignment_id) open
+            WHERE a.id = open.assignment_id AND a.due_at IS DISTINCT FROM open.due_at
+            """)
+        try await transaction.execute("""
+            UPDATE cases c SET due_at = open.due_at
+            FROM (SELECT max(due_at) AS due_at FROM sla_deadlines WHERE case_id = \(caseID) AND ended_at IS NULL) open
+            WHERE c.id = \(caseID) AND open.due_at IS NOT NULL AND c.due_at IS DISTINCT FROM open.due_at
+            """)
     }
 
     /// A wait for the applicant began or ended: the same deadline, its steps kept, its times

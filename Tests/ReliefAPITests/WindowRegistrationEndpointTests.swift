@@ -127,6 +127,27 @@ struct WindowRegistrationEndpointTests {
         }
     }
 
+    @Test("§5.1.1: ten registrations of one applicant for one item at the same moment: every one but the first is flagged")
+    func simultaneousDuplicatesFlagged() async throws {
+        try await APITester.run(maximumConnections: 10) { api in
+            let county = try await IntakeCounty.make(api)
+            let person = APITester.applicant(ResidentIDs.number(15))
+            let replies = try await withThrowingTaskGroup(of: APIReply.self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        try await api.register(county.manager, windowID: county.countyWindow, itemID: county.dibao,
+                                               orgID: county.villageA, applicant: person)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == .created })
+            let unflagged = replies.filter { $0.object["possibleDuplicateOf"] == nil }
+            #expect(unflagged.count == 1, "\(unflagged.count) of 10 unflagged")
+            #expect(try await api.ownerCount("SELECT count(*) FROM cases WHERE possible_duplicate_of IS NOT NULL") == 9)
+        }
+    }
+
     @Test("§6.3.5: a green-channel registration records the reason on the case")
     func greenChannel() async throws {
         try await APITester.run { api in

@@ -21,6 +21,22 @@ struct DeadlineSyncTests {
                 "\(deadline.stage): stored \(deadline.schedule), expected \(expected)", sourceLocation: sourceLocation)
     }
 
+    /// The due dates staff and applicants read are the open deadlines': each assignment's its
+    /// own, the case's the latest.
+    static func expectDueDatesFollowDeadlines(_ world: JobsWorld, _ caseID: UUID, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let open = try await world.openDeadlines(caseID)
+        guard let latest = open.map(\.schedule.dueAt).max() else { return }
+        let caseDue = try await world.owner.query("SELECT due_at FROM cases WHERE id = \(caseID)").scalar(Date.self)
+        #expect(caseDue.map { sameInstant($0, latest) } == true, "case due \(String(describing: caseDue)), latest deadline \(latest)",
+                sourceLocation: sourceLocation)
+        for deadline in open {
+            guard let assignment = deadline.assignmentID else { continue }
+            let due = try await world.owner.query("SELECT due_at FROM case_assignments WHERE id = \(assignment)").scalar(Date.self)
+            #expect(due.map { sameInstant($0, deadline.schedule.dueAt) } == true,
+                    "\(deadline.stage) assignment due \(String(describing: due)), deadline \(deadline.schedule.dueAt)", sourceLocation: sourceLocation)
+        }
+    }
+
     static func createdAt(_ world: JobsWorld, _ caseID: UUID) async throws -> Date {
         try #require(try await world.owner.query("SELECT created_at FROM cases WHERE id = \(caseID)").scalar(Date.self))
     }
@@ -55,6 +71,7 @@ struct DeadlineSyncTests {
         // The holiday counts: without it the deadline would fall a working day earlier.
         let plain = SLASchedule(start: start, policy: .standard(.acceptance), green: false, itemLimitWorkingDays: limit, calendar: WorkingCalendar())
         #expect(plain.dueAt < deadline.schedule.dueAt)
+        try await expectDueDatesFollowDeadlines(world, receipt.caseID)
         // A second sync finds nothing to do.
         #expect(try await world.levels.sync(countyID: world.countyID, caseID: receipt.caseID) == 0)
         #expect(try await world.deadlines(receipt.caseID).count == 1)
@@ -76,6 +93,7 @@ struct DeadlineSyncTests {
         expectSchedule(greenDeadline, start: try await createdAt(world, green.caseID), policy: .standard(.acceptance), green: true,
                        itemLimit: try await world.dibaoLimit(), calendar: WorkingCalendar())
         #expect(greenDeadline.schedule.dueAt < ordinaryDeadline.schedule.dueAt)
+        try await expectDueDatesFollowDeadlines(world, green.caseID)
     }
 
     @Test("dispatch ends acceptance (met) and opens signing per assignment; signing opens handling with the item's limit; closing ends all",
@@ -100,11 +118,13 @@ struct DeadlineSyncTests {
         #expect(civilSigning.departmentID == world.civilID)
         let assignedAt = try await world.owner.query("SELECT assigned_at FROM case_assignments WHERE id = \(civilAssignment)").scalar(Date.self)
         expectSchedule(civilSigning, start: try #require(assignedAt), policy: .standard(.signing), itemLimit: 15, calendar: WorkingCalendar())
+        try await expectDueDatesFollowDeadlines(world, caseID)
 
         let civil = try await world.staff("civil.agent", department: world.civilID, roles: [.departmentAgent])
         try await world.workflow.signFor(civil, assignmentID: civilAssignment, applicantNotice: "请携带身份证到民政局窗口办理。")
         try await world.levels.sync(countyID: world.countyID, caseID: caseID)
         try await expectHandlingOpened(world, caseID: caseID, assignment: civilAssignment, signing: civilSigning)
+        try await expectDueDatesFollowDeadlines(world, caseID)
         try await finishAndClose(world, caseID: caseID, civil: civil)
     }
 
@@ -193,6 +213,7 @@ struct DeadlineSyncTests {
                        extensionDays: 5, calendar: WorkingCalendar())
         #expect(after.schedule.dueAt > before.schedule.dueAt)
         #expect(sameInstant(WorkingCalendar().adding(workingDays: 5, to: before.schedule.dueAt), after.schedule.dueAt))
+        try await expectDueDatesFollowDeadlines(world, receipt.caseID)
     }
 
     @Test("rejecting ends the acceptance deadline; withdrawing a dispatched case ends its signing deadlines")
