@@ -116,7 +116,8 @@ public struct Intake: Sendable {
         for attempt in 0..<2 {
             do {
                 return try await store.withChannel(.hotline, countyID: countyID) { transaction in
-                    if let existing = try await existingOrder(in: transaction, orderNumber: orderNumber, queryCode: queryCode) {
+                    if let existing = try await existingOrder(in: transaction, orderNumber: orderNumber, queryCode: queryCode,
+                                                              countyID: countyID, application: application) {
                         return existing
                     }
                     return try await file(in: transaction, countyID: countyID, application: application,
@@ -193,15 +194,28 @@ public struct Intake: Sendable {
         return try Self.receipt(outcome, queryCode: queryCode)
     }
 
-    private func existingOrder(in transaction: TenantTransaction, orderNumber: String, queryCode: String) async throws -> Receipt? {
-        try await transaction.query("""
-            SELECT c.id, c.case_number, v.name, c.created_at, c.possible_duplicate_of
+    /// The case an order made before, when this push repeats it. The same order number with
+    /// another applicant, item, place or description is not a repeat: refused (409), so that
+    /// the platform learns its second order was not filed.
+    private func existingOrder(
+        in transaction: TenantTransaction, orderNumber: String, queryCode: String, countyID: UUID, application: Application
+    ) async throws -> Receipt? {
+        guard let row = try await transaction.query("""
+            SELECT c.id, c.case_number, v.name, c.created_at, c.possible_duplicate_of,
+                   c.applicant_lookup, i.code, o.division_code, c.description
             FROM cases c JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version
+            JOIN catalog_items i ON i.county_id = c.county_id AND i.id = c.item_id
+            JOIN orgs o ON o.county_id = c.county_id AND o.id = c.org_id
             WHERE c.hotline_order_number = \(orderNumber)
-            """).decode((UUID, String, String, Date, UUID?).self).first.map {
-            Receipt(caseID: $0.0, caseNumber: $0.1, queryCode: queryCode, itemName: $0.2, submittedAt: $0.3,
-                    possibleDuplicateOf: $0.4, created: false)
+            """).decode((UUID, String, String, Date, UUID?, Data?, String, String, String).self).first else { return nil }
+        let lookup = cipher.lookupHash(application.applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")
+        let same = row.5 == lookup && application.item == .code(row.6) && application.place == .divisionCode(row.7)
+            && application.description == row.8
+        guard same else {
+            throw StoreFailure.conflict("工单编号 \(orderNumber) 已用于另一份申请（申请人、事项、所在地或诉求不同），未重复受理")
         }
+        return Receipt(caseID: row.0, caseNumber: row.1, queryCode: queryCode, itemName: row.2, submittedAt: row.3,
+                       possibleDuplicateOf: row.4, created: false)
     }
 
     /// The query code of a 12345 order: a keyed hash of county and order number in the query

@@ -10,11 +10,12 @@ struct HotlinePushEndpointTests {
     static let ordersPath = "/api/v1/hotline/\(APITester.jiangyin)/orders"
 
     static func order(_ number: String = "GD20260301001", placeCode: String = IntakeCounty.villageACode,
-                      itemCode: String = "dibao") throws -> Data {
+                      itemCode: String = "dibao", applicant idNumber: String = ResidentIDs.number(31),
+                      description: String = "来电反映家中老人无人照料、生活困难。") throws -> Data {
         try JSONSerialization.data(withJSONObject: [
             "orderNumber": number, "itemCode": itemCode, "placeCode": placeCode,
-            "applicant": APITester.applicant(ResidentIDs.number(31), name: "王五"),
-            "description": "来电反映家中老人无人照料、生活困难。",
+            "applicant": APITester.applicant(idNumber, name: "王五"),
+            "description": description,
         ] as JSONBody)
     }
 
@@ -69,6 +70,17 @@ struct HotlinePushEndpointTests {
             #expect(again.status == .ok)
             #expect(again.object["created"] as? Bool == false)
             #expect(again.string("caseNumber") == caseNumber && again.string("queryCode") == queryCode)
+            #expect(try await api.caseCount() == 1)
+            // The same order number for another person, place or request is no repeat: 409.
+            for (label, reused) in [
+                ("another item", try Self.order(itemCode: "tekun")),
+                ("another place", try Self.order(placeCode: IntakeCounty.villageBCode)),
+                ("another person", try Self.order(applicant: ResidentIDs.number(32))),
+                ("another request", try Self.order(description: "来电反映房屋漏雨，需要修缮。")),
+            ] {
+                let refused = try await push(api, reused, headers: Self.signed(reused, secret: secret))
+                #expect(refused.status == .conflict && refused.isProblem, "\(label): \(refused.status)")
+            }
             #expect(try await api.caseCount() == 1)
 
             let list = try await api.send(.get, "/api/v1/cases", token: county.manager).array
