@@ -39,6 +39,8 @@ extension APIHandler {
         let encoded = download.material.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         let disposition = "attachment; filename=\"material.\(download.material.mediaType.fileExtension)\"; filename*=UTF-8''\(encoded)"
         RequestIdentity.current.responseHeaders.add(.contentDisposition, disposition)
+        // A browser must take the file for the type it was checked to be, never guess another.
+        RequestIdentity.current.responseHeaders.add(HTTPField.Name("X-Content-Type-Options")!, "nosniff")
         return switch download.material.mediaType {
         case .pdf: .ok(.init(body: .pdf(body)))
         case .jpeg: .ok(.init(body: .jpeg(body)))

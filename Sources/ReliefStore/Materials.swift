@@ -45,7 +45,7 @@ public struct Materials: Sendable {
         guard !content.isEmpty else { throw StoreFailure.invalid("文件为空") }
         guard content.count <= MaterialFile.maximumBytes else { throw StoreFailure.invalid("文件不能超过20 MB") }
         guard let type = MaterialFile.mediaType(of: content) else {
-            throw StoreFailure.invalid("只接受 PDF、JPEG 和 PNG 文件（按文件内容判断，而非文件名）")
+            throw StoreFailure.invalid("只接受完整的 PDF、JPEG 和 PNG 文件（按文件内容判断，而非文件名）")
         }
         if let materialKey, !ItemContent.isValidKey(materialKey) { throw StoreFailure.invalid("materialKey 格式不正确") }
         let name = MaterialFile.safeName(fileName, type: type)
@@ -101,6 +101,7 @@ public struct Materials: Sendable {
     /// Records the review of one material against its review standard.
     public func review(_ context: TenantContext, caseID: UUID, id: UUID, result: Review, note: String?) async throws -> Material {
         try context.require(anyOf: Role.writers, "审计员不能审核材料。")
+        guard result != .pending else { throw StoreFailure.invalid("审核结论应为通过、需补正或不通过") }
         let note = note?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let note, note.count > 2000 { throw StoreFailure.invalid("审核意见不能超过2000个字符") }
         if result == .needsCorrection || result == .rejected, (note ?? "").isEmpty {

@@ -8,7 +8,8 @@ import Testing
 struct MaterialsEndpointTests {
     static let pdf = Data("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)
     static let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-                           0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00])
+                           0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89,
+                           0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
 
     static func uploadPath(_ caseID: String, fileName: String? = nil, materialKey: String? = nil) -> String {
         var query: [String] = []
@@ -92,6 +93,7 @@ struct MaterialsEndpointTests {
         #expect(download.body == Self.png)
         #expect(download.headers[.contentType]?.hasPrefix("image/png") == true, "\(download.headers[.contentType] ?? "-")")
         let disposition = try #require(download.headers[.contentDisposition])
+        #expect(download.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
         #expect(disposition.hasPrefix("attachment;"), "Content-Disposition: \(disposition)")
         #expect(disposition.contains("filename=\"material.png\""), "Content-Disposition: \(disposition)")
         #expect(disposition.contains("filename*=UTF-8''"), "Content-Disposition: \(disposition)")
@@ -118,6 +120,10 @@ struct MaterialsEndpointTests {
                 ("text named x.pdf", Data("hello, this is not a PDF\n".utf8), "application/pdf", nil, .badRequest),
                 ("HTML named x.pdf", Data("<html><script>alert(1)</script></html>".utf8), "application/octet-stream", nil, .badRequest),
                 ("empty", Data(), "application/pdf", nil, .badRequest),
+                ("a JPEG signature before HTML", Data([0xFF, 0xD8, 0xFF]) + Data("<html><script>alert(1)</script></html>".utf8),
+                 "image/jpeg", nil, .badRequest),
+                ("a PNG signature alone", Self.png.prefix(8), "image/png", nil, .badRequest),
+                ("a PDF cut short", Self.pdf.prefix(30), "application/pdf", nil, .badRequest),
                 ("unknown material key", Self.pdf, "application/pdf", "no_such_material", .badRequest),
                 ("over 20 MB", Data("%PDF-1.4\n".utf8) + Data(count: 20 * 1024 * 1024), "application/pdf", nil, HTTPResponse.Status(code: 413)),
             ]
@@ -141,7 +147,7 @@ struct MaterialsEndpointTests {
             let county = try await IntakeCounty.make(api)
             let caseID = try #require(try await api.registerCreated(county.manager, windowID: county.countyWindow, itemID: county.dibao,
                                                                     orgID: county.villageA)["caseId"] as? String)
-            let content = Data("%PDF-1.4\n".utf8) + Data(count: 20 * 1024 * 1024 - 9)
+            let content = Data("%PDF-1.4\n".utf8) + Data(count: 20 * 1024 * 1024 - 15) + Data("%%EOF\n".utf8)
             let reply = try await upload(api, county.manager, caseID: caseID, content, fileName: "scan.pdf")
             #expect(reply.status == .created, "\(String(decoding: reply.body, as: UTF8.self))")
             #expect(reply.object["byteCount"] as? Int == 20 * 1024 * 1024)
@@ -158,7 +164,7 @@ struct MaterialsEndpointTests {
                 .string("id"))
             let path = "/api/v1/cases/\(caseID)/materials/\(materialID)/review"
             for body: JSONBody in [["result": "needs_correction"], ["result": "needs_correction", "note": "  "], ["result": "rejected"],
-                                        ["result": "approved"]] {
+                                        ["result": "approved"], ["result": "pending"]] {
                 let reply = try await api.send(.put, path, token: county.manager, json: body)
                 #expect(reply.status == .badRequest && reply.isProblem, "\(body)")
             }
@@ -177,6 +183,10 @@ struct MaterialsEndpointTests {
             #expect(reviewed?["visibleToApplicant"] as? Bool == true, "the applicant is told what to correct")
             let accepted = try await api.send(.put, path, token: county.manager, json: ["result": "accepted"])
             #expect(accepted.status == .ok && accepted.string("review") == "accepted")
+            // A review cannot be taken back to pending.
+            let undone = try await api.send(.put, path, token: county.manager, json: ["result": "pending"])
+            #expect(undone.status == .badRequest && undone.isProblem)
+            #expect(try await api.send(.get, "/api/v1/cases/\(caseID)/materials", token: county.manager).array.first?["review"] as? String == "accepted")
             #expect(try await api.auditCount("material_reviewed", objectID: materialID) == 2)
             let missing = try await api.send(.put, "/api/v1/cases/\(caseID)/materials/\(UUID().uuidString)/review", token: county.manager,
                                              json: ["result": "accepted"])

@@ -49,11 +49,18 @@ struct IntakeRulesTests {
         #expect(QueryCode.normalized("ABCDEFG0") == nil)
     }
 
-    @Test("a material's type is judged by its bytes, never its name (§6.1.2.2)")
+    @Test("a material's type is judged by its bytes, never its name, and a file must be whole (§6.1.2.2)")
     func mediaType() {
-        #expect(MaterialFile.mediaType(of: Array("%PDF-1.7\n".utf8)) == .pdf)
-        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]) == .jpeg)
-        #expect(MaterialFile.mediaType(of: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]) == .png)
+        #expect(MaterialFile.mediaType(of: Array("%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n".utf8)) == .pdf)
+        #expect(MaterialFile.mediaType(of: Array("%PDF-1.7\n".utf8)) == nil, "no %%EOF: cut short")
+        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 0xFF, 0xD9]) == .jpeg)
+        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 0xFF, 0xD9, 0, 0]) == .jpeg, "trailing bytes allowed")
+        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF] + Array("<html><script>".utf8)) == nil)
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D] + Array("IHDR".utf8) + [0, 0, 0, 1]
+            + [0, 0, 0, 0] + Array("IEND".utf8) + [0xAE, 0x42, 0x60, 0x82]
+        #expect(MaterialFile.mediaType(of: png) == .png)
+        #expect(MaterialFile.mediaType(of: Array(png.prefix(8))) == nil, "a signature alone")
+        #expect(MaterialFile.mediaType(of: Array(png.dropLast(8))) == nil, "no IEND")
         #expect(MaterialFile.mediaType(of: Array("<html>".utf8)) == nil)
         #expect(MaterialFile.mediaType(of: [UInt8]()) == nil)
         #expect(MaterialFile.mediaType(of: Array("MZ\u{90}".utf8)) == nil)
