@@ -75,6 +75,11 @@ public struct Intake: Sendable {
             guard let window = try await ServiceWindows.window(in: transaction, id: windowID), window.active else {
                 throw StoreFailure.invalid("受理窗口不存在或已停用")
             }
+            // A window takes the items it lists; one that lists none is a comprehensive window
+            // (综合窗口, §6.1.4), which takes every item.
+            if case .id(let itemID) = application.item, !window.itemIDs.isEmpty, !window.itemIDs.contains(itemID) {
+                throw StoreFailure.invalid("该窗口不受理此事项，请到受理该事项的窗口登记")
+            }
             // Township and village staff register at their own service center's windows, for
             // applicants of their own area: the case belongs to the applicant's place, and
             // row-level security lets them file cases of their own org's area only.

@@ -85,9 +85,10 @@ public struct ServiceWindows: Sendable {
         guard wanted.count <= 200 else { throw StoreFailure.invalid("一个窗口最多服务200个事项") }
         let inserted = try await transaction.execute("""
             INSERT INTO window_items (county_id, window_id, item_id)
-            SELECT current_setting('app.county_id')::uuid, \(windowID), i.id FROM catalog_items i WHERE i.id = ANY(\(wanted))
+            SELECT current_setting('app.county_id')::uuid, \(windowID), i.id FROM catalog_items i
+            WHERE i.id = ANY(\(wanted)) AND i.retired_at IS NULL
             """)
-        guard inserted == wanted.count else { throw StoreFailure.invalid("所选事项中有不存在的事项") }
+        guard inserted == wanted.count else { throw StoreFailure.invalid("所选事项中有不存在或已停止受理的事项") }
     }
 
     private static func validated(name: String, functionArea: String) throws -> (name: String, functionArea: String) {

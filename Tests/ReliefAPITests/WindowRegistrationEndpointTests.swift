@@ -180,6 +180,12 @@ struct WindowRegistrationEndpointTests {
             let medical = try #require(county.itemIDs.first { $0.key != "dibao" }?.value)
             let closedWindow = try await api.createWindow(county.manager, orgID: county.countyOrgID, name: "已关闭窗口", itemIDs: [medical])
             #expect(try await api.send(.patch, "/api/v1/windows/\(closedWindow)", token: county.manager, json: ["active": false]).status == .ok)
+            // A window lists the items it takes; a retired item cannot be added to one.
+            let other = try #require(county.itemIDs.first { $0.key != "dibao" && $0.value != medical }?.value)
+            let medicalWindow = try await api.createWindow(county.manager, orgID: county.countyOrgID, name: "医疗救助窗口", itemIDs: [medical])
+            let retiredAdded = try await api.send(.patch, "/api/v1/windows/\(medicalWindow)", token: county.manager,
+                                                  json: ["itemIds": [medical, retiredID]])
+            #expect(retiredAdded.status == .badRequest && retiredAdded.isProblem)
 
             let attempts: [(String, String, String, String, JSONBody)] = [
                 ("wrong check character", county.countyWindow, medical, county.villageA, APITester.applicant(ResidentIDs.badCheck(3))),
@@ -192,6 +198,7 @@ struct WindowRegistrationEndpointTests {
                 ("malformed window id", "window-1", medical, county.villageA, APITester.applicant()),
                 ("deactivated window", closedWindow, medical, county.villageA, APITester.applicant()),
                 ("retired item", county.countyWindow, retiredID, county.villageA, APITester.applicant()),
+                ("an item the window does not take", medicalWindow, other, county.villageA, APITester.applicant()),
                 ("unknown item", county.countyWindow, UUID().uuidString, county.villageA, APITester.applicant()),
                 ("unknown place", county.countyWindow, medical, UUID().uuidString, APITester.applicant()),
                 ("county as the applicant's place", county.countyWindow, medical, county.countyOrgID, APITester.applicant()),
