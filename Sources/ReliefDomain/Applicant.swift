@@ -23,8 +23,11 @@ public struct Applicant: Sendable, Equatable {
         // Digits are refused, but not Chinese numerals: 张三 and 王五 are names.
         let hasDigit = name.unicodeScalars.contains { $0.properties.generalCategory == .decimalNumber }
         // At most 50 code points too: the database counts those, and the case title holds the name masked.
-        guard (1...50).contains(name.count), name.unicodeScalars.count <= 50, !hasDigit, !name.contains(where: { $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
-            throw InvalidInput("申请人姓名应为1–50个字符，且不含数字")
+        // A name is made of letters (and the joining marks of names such as 阿卜杜·艾力), never of
+        // invisible characters alone: control and format characters (U+202E, U+FEFF) are refused.
+        let hasLetter = name.unicodeScalars.contains { $0.properties.isAlphabetic }
+        guard (1...50).contains(name.count), name.unicodeScalars.count <= 50, !hasDigit, hasLetter, !Self.hasInvisible(name) else {
+            throw InvalidInput("申请人姓名应为1–50个字符，由文字组成，且不含数字或不可见字符")
         }
         do {
             self.idNumber = try ResidentIDNumber(idNumber, today: today)
@@ -34,10 +37,16 @@ public struct Applicant: Sendable, Equatable {
         let phone = phone.filter { !$0.isWhitespace }
         guard Self.isPhoneNumber(phone) else { throw InvalidInput("联系电话应为11位手机号码或带区号的固定电话") }
         let address = address?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let address, address.count > 200 { throw InvalidInput("住址不能超过200个字符") }
+        if let address, address.count > 200 || Self.hasInvisible(address) { throw InvalidInput("住址不能超过200个字符，且不能含不可见字符") }
         self.name = name
         self.phone = phone
         self.address = address?.isEmpty == true ? nil : address
+    }
+
+    /// Control characters (NUL, line breaks, escapes) and format characters (direction
+    /// overrides, zero-width marks), which no name or address needs and which can hide text.
+    static func hasInvisible(_ text: String) -> Bool {
+        text.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }
     }
 
     static func isPhoneNumber(_ text: String) -> Bool {

@@ -22,6 +22,16 @@ struct IntakeRulesTests {
         #expect(throws: InvalidInput.self) {
             try Applicant(name: "张三", idNumber: Self.validID, phone: "13800138000", address: String(repeating: "路", count: 201))
         }
+        // Invisible characters alone are no name, and hide text inside one; an address takes none either.
+        for name in ["\u{202E}", "\u{FEFF}", "张\u{202E}三", "·", "张\u{0}三"] {
+            #expect(throws: InvalidInput.self, "\(name.unicodeScalars.map { String($0.value, radix: 16) })") {
+                try Applicant(name: name, idNumber: Self.validID, phone: "13800138000", address: nil)
+            }
+        }
+        #expect((try? Applicant(name: "阿卜杜·艾力", idNumber: Self.validID, phone: "13800138000", address: nil)) != nil)
+        for address in ["澄江街道\u{0}1号", "东门\u{202E}路"] {
+            #expect(throws: InvalidInput.self) { try Applicant(name: "张三", idNumber: Self.validID, phone: "13800138000", address: address) }
+        }
     }
 
     @Test("check characters make valid numbers")
