@@ -22,6 +22,7 @@ extension APIHandler {
     }
 
     func getCatalogItem(_ input: Operations.GetCatalogItem.Input) async throws -> Operations.GetCatalogItem.Output {
+        if let version = input.query.version, version < 1 { throw Problem.invalid("version 应为正整数") }
         let item = try await catalog.item(try signedIn(), id: try pathID(input.path.itemId), version: input.query.version)
         return .ok(.init(body: .json(Self.schema(item))))
     }

@@ -26,7 +26,7 @@ struct ProblemMiddleware: ServerMiddleware {
             logger.warning("database unavailable", metadata: ["operation": "\(operationID)", "error": "\(error.underlyingError)"])
             return Self.respond(.unavailable)
         } catch let error as ServerError where error.isRequestDecoding {
-            return Self.respond(.invalid("请求参数或请求体不符合本接口的要求：\(error.causeDescription)"))
+            return Self.respond(.invalid("请求参数或请求体不符合本接口的要求：\(error.inputFault)"))
         } catch {
             // The underlying error only: a ServerError's description repeats the request's
             // headers, bearer token included, which must never reach a log.
@@ -72,6 +72,43 @@ struct ProblemMiddleware: ServerMiddleware {
 }
 
 extension ServerError {
+    /// What is wrong with the input, in words for whoever wrote the request: the field and
+    /// what it should be, not the decoder's English.
+    var inputFault: String {
+        guard let decoding = underlyingError as? DecodingError else { return causeDescription }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch decoding {
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return "缺少字段 \(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)"
+        case .valueNotFound(_, let context):
+            return "字段 \(path(context)) 不能为 null"
+        case .typeMismatch(let type, let context):
+            return "字段 \(path(context).isEmpty ? "（请求体）" : path(context)) 的类型不对，应为\(Self.kind(of: type))"
+        case .dataCorrupted(let context):
+            let field = path(context)
+            // Foundation's decoder reports an integer field given a fraction or an out-of-range
+            // number this way too, without naming the field.
+            return field.isEmpty ? "请求体不是有效的 JSON，或有整数字段的值带小数或超出范围" : "字段 \(field) 的值不符合要求（类型、格式或取值范围）"
+        @unknown default:
+            return causeDescription
+        }
+    }
+
+    private static func kind(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "字符串"
+        case is Int.Type, is Int32.Type, is Int64.Type: "整数"
+        case is Double.Type, is Float.Type: "数字"
+        case is Bool.Type: "布尔值"
+        default:
+            "\(type)".contains("Array") ? "数组" : "对象"
+        }
+    }
+
     /// The request could not be read as the operation's input (bad JSON, wrong types, missing
     /// fields, an unknown enum value, a wrong content type).
     var isRequestDecoding: Bool {

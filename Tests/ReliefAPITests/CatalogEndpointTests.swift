@@ -114,6 +114,10 @@ struct CatalogEndpointTests {
             #expect(old.string("departmentName") == "残联")
             let future = try await api.send(.get, "/api/v1/catalog/items/\(id)?version=3", token: manager)
             #expect(future.status == .notFound && future.isProblem)
+            for version in ["0", "-1"] {
+                let invalid = try await api.send(.get, "/api/v1/catalog/items/\(id)?version=\(version)", token: manager)
+                #expect(invalid.status == .badRequest && invalid.isProblem, "version=\(version)")
+            }
             #expect(try await api.items(manager).count == 10, "a revision is not a new item")
 
             // Retirement: gone from the default list, kept with includeRetired.
@@ -196,6 +200,25 @@ struct CatalogEndpointTests {
             }
             #expect(try await api.items(manager, includeRetired: true).count == 9)
             #expect(try await api.ownerCount("SELECT count(*) FROM catalog_item_versions") == 9)
+
+            // Wrong types and missing fields name the field, in Chinese.
+            var fraction = Self.itemBody(departmentID: department)
+            fraction["timeLimitDays"] = 5.5
+            var text = Self.itemBody(departmentID: department)
+            text["timeLimitDays"] = "二十"
+            var missing = Self.itemBody(departmentID: department)
+            missing["name"] = nil
+            // (Foundation's decoder does not say which field a fraction was given for.)
+            for (label, body, field) in [("5.5 days", fraction, "整数"), ("days in words", text, "timeLimitDays"),
+                                         ("no name", missing, "name")] {
+                let reply = try await api.send(.post, "/api/v1/catalog/items", token: manager, json: body)
+                #expect(reply.status == .badRequest && reply.isProblem, "\(label)")
+                let detail = reply.string("detail") ?? ""
+                #expect(detail.contains(field) && !detail.contains("The given data"), "\(label): \(detail)")
+            }
+            let notJSON = try await api.send(.post, "/api/v1/catalog/items", token: manager, raw: Data("{\"code\":".utf8),
+                                             headers: [.contentType: "application/json"])
+            #expect(notJSON.status == .badRequest && notJSON.string("detail")?.contains("JSON") == true, "\(notJSON.string("detail") ?? "")")
 
             // Revisions are checked the same way and leave the item at version 1.
             let dibao = try await api.itemID(manager, code: "dibao")
