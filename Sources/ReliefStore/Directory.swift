@@ -170,6 +170,18 @@ public struct Directory: Sendable {
             throw Failure.invalid("名称应为1–100个字符")
         }
         return try await store.withTenant(context) { transaction in
+            if active == false {
+                // Citizens could still apply for an item nobody would handle: its department
+                // is deactivated only once its items are retired or handed to another.
+                let items = try await transaction.query("""
+                    SELECT v.name FROM catalog_items i
+                    JOIN catalog_item_versions v ON v.county_id = i.county_id AND v.item_id = i.id AND v.version = i.current_version
+                    WHERE v.department_id = \(id) AND i.retired_at IS NULL ORDER BY v.name
+                    """).column(String.self)
+                if !items.isEmpty {
+                    throw Failure.conflict("该部门仍是在办事项的实施部门（\(items.joined(separator: "、"))），请先停止这些事项或改由其他部门实施")
+                }
+            }
             let row: (UUID, String, String, Bool)?
             do {
                 row = try await transaction.query("""

@@ -70,6 +70,18 @@ struct DirectoryEndpointTests {
             let (refused, problem) = try await send(client, .post, "/api/v1/departments", token: agent, ["name": "医保局"])
             #expect(refused == .forbidden)
             #expect((problem as? [String: Any])?["status"] as? Int == 403)
+
+            // A department that implements items still on offer cannot be deactivated (citizens
+            // could apply for what nobody handles); one without items can.
+            let (_, departments) = try await send(client, .get, "/api/v1/departments", token: token)
+            let civil = try #require((departments as? [[String: Any]])?.first { $0["name"] as? String == "民政局" }?["id"] as? String)
+            let (busy, busyProblem) = try await send(client, .patch, "/api/v1/departments/\(civil)", token: token, ["active": false])
+            #expect(busy == .conflict)
+            #expect(((busyProblem as? [String: Any])?["detail"] as? String)?.contains("最低生活保障") == true, "\(String(describing: busyProblem))")
+            let (_, stillActive) = try await send(client, .get, "/api/v1/departments", token: token)
+            #expect((stillActive as? [[String: Any]])?.first { $0["id"] as? String == civil }?["active"] as? Bool == true)
+            let (idle, _) = try await send(client, .patch, "/api/v1/departments/\(departmentID)", token: token, ["active": false])
+            #expect(idle == .ok)
         }
     }
 
