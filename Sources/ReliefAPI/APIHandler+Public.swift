@@ -74,6 +74,10 @@ extension APIHandler {
         return .ok(.init(body: .json(Self.schema(entry))))
     }
 
+    func closeFeedback(_ input: Operations.CloseFeedback.Input) async throws -> Operations.CloseFeedback.Output {
+        .ok(.init(body: .json(Self.schema(try await feedback.close(try signedIn(), id: try pathID(input.path.feedbackId))))))
+    }
+
     static func schema(_ entry: Feedback.Entry) -> Components.Schemas.FeedbackEntry {
         .init(id: entry.id.lowercased, feedbackNumber: entry.feedbackNumber, kind: .init(rawValue: entry.kind.rawValue) ?? .complaint,
               caseNumber: entry.caseNumber, subject: entry.subject, content: entry.content, contactName: entry.contactName,

@@ -145,6 +145,25 @@ public struct Feedback: Sendable {
         }
     }
 
+    /// Closes answered feedback: the center is done with it. Open feedback is answered first,
+    /// so that no complaint is closed without an answer the citizen can read.
+    public func close(_ context: TenantContext, id: UUID) async throws -> Entry {
+        try context.require(anyOf: [.centerManager, .centerAgent], "只有救助中心可以办结投诉建议。")
+        return try await store.withTenant(context) { transaction in
+            guard let status = try await transaction.query("SELECT status::text FROM feedback WHERE id = \(id) FOR UPDATE")
+                .scalar(String.self) else { throw StoreFailure.notFound }
+            switch Status(rawValue: status) {
+            case .answered: break
+            case .closed: throw StoreFailure.conflict("该投诉建议已办结")
+            default: throw StoreFailure.conflict("请先答复，再办结")
+            }
+            try await transaction.execute("UPDATE feedback SET status = 'closed' WHERE id = \(id)")
+            try await transaction.audit("feedback_closed", objectType: "feedback", objectID: id.uuidString.lowercased())
+            return try await transaction.query("\(Self.selectEntry) WHERE f.id = \(id)").first
+                .map { try entry($0, countyID: context.countyID) }!
+        }
+    }
+
     private static let selectEntry: PostgresQuery = """
         SELECT f.id, f.feedback_number, f.kind::text AS kind, f.case_id, c.case_number, f.subject, f.content, f.contact_name,
                f.contact_phone_masked, f.status::text AS status, f.due_at, f.answer, f.answered_at, f.created_at

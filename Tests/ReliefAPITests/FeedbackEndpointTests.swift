@@ -84,6 +84,19 @@ struct FeedbackEndpointTests {
             let openOnly = try await api.send(.get, "/api/v1/feedback?status=open", token: county.manager).array
             #expect(openOnly.compactMap { $0["feedbackNumber"] as? String } == [suggestionNumber])
             #expect(try await api.auditCount("feedback_answered", objectID: id) == 1)
+
+            // Closing: only what was answered, once; the citizen still reads the answer.
+            let suggestionID = try #require(listed.array.first { $0["feedbackNumber"] as? String == suggestionNumber }?["id"] as? String)
+            let unanswered = try await api.send(.post, "/api/v1/feedback/\(suggestionID)/close", token: county.manager)
+            #expect(unanswered.status == .conflict && unanswered.isProblem)
+            let closed = try await api.send(.post, "/api/v1/feedback/\(id)/close", token: county.manager)
+            #expect(closed.status == .ok && closed.string("status") == "closed")
+            #expect(try await api.send(.post, "/api/v1/feedback/\(id)/close", token: county.manager).status == .conflict)
+            #expect(try await api.send(.post, "/api/v1/feedback/\(UUID().uuidString)/close", token: county.manager).status == .notFound)
+            let readClosed = try await api.send(.post, "/api/v1/public/feedback/lookup", json: Self.lookup(number, code))
+            #expect(readClosed.string("status") == "closed" && readClosed.string("answer") == "已督促街道三个工作日内入户调查。")
+            #expect(try await api.send(.get, "/api/v1/feedback?status=closed", token: county.manager).array.count == 1)
+            #expect(try await api.auditCount("feedback_closed", objectID: id) == 1)
         }
     }
 
@@ -125,6 +138,7 @@ struct FeedbackEndpointTests {
             #expect(list.status == .forbidden && list.isProblem)
             let answer = try await api.send(.post, "/api/v1/feedback/\(id)/answer", token: agent, json: ["answer": "谢谢"])
             #expect(answer.status == .forbidden && answer.isProblem)
+            #expect(try await api.send(.post, "/api/v1/feedback/\(id)/close", token: agent).status == .forbidden)
             let lookup = try await api.send(.post, "/api/v1/public/feedback/lookup",
                                             json: Self.lookup(filed.string("feedbackNumber"), filed.string("queryCode")))
             #expect(lookup.string("status") == "open" && lookup.object["answer"] == nil)
