@@ -90,7 +90,7 @@ public struct Feedback: Sendable {
             }
             let id = UUID()
             let (number, dueAt) = try await transaction.query("""
-                SELECT left(county_division_code(), 6) || '-FK-' || lpad(nextval('feedback_number_seq')::text, 7, '0'),
+                SELECT left(county_division_code(), 6) || '-FK-' || lpad(county_serial('feedback')::text, 7, '0'),
                        now() + make_interval(secs => \(Double(answerWithin.components.seconds)))
                 """).decode((String, Date).self).first!
             let seal = { (value: String, field: String) in try cipher.seal(value, countyID: countyID, field: "feedback." + field) }
