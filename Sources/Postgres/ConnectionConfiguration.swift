@@ -56,25 +56,36 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
         return fields
     }
 
-    /// Why libpq cannot parse `connectionString`, or nil when it can. Never holds the password:
-    /// libpq quotes a field it cannot decode whole (`invalid percent-encoded token: "…"`), and
-    /// that field may be the password.
+    /// Why libpq cannot parse `connectionString`, or nil when it can. Never holds any of the
+    /// string: libpq quotes what it could not read (`missing "=" after "…"`, `invalid
+    /// percent-encoded token: "…"`), which may be the whole string, password and all, so every
+    /// quoted part but a quoted "=" is withheld.
     public func parseError() -> String? {
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(connectionString, &errorMessage) else {
             guard let errorMessage else { return "out of memory" }
             defer { PQfreemem(errorMessage) }
-            var reason = String(cString: errorMessage).trimmingTrailingNewlines()
-            if reason.contains("percent-encoded"), let quote = reason.firstIndex(of: "\"") {
-                reason = String(reason[..<quote]) + "«withheld»"
-            }
-            if let password = lenientURLFields()["password"], !password.isEmpty {
-                reason = reason.replacingOccurrences(of: password, with: "«withheld»")
-            }
-            return reason
+            return Self.withholdingQuotedInput(String(cString: errorMessage).trimmingTrailingNewlines())
+                + " (expected postgresql://user:password@host:port/database, or key=value pairs such as host=/run/postgresql dbname=relieflink)"
         }
         PQconninfoFree(options)
         return nil
+    }
+
+    static func withholdingQuotedInput(_ message: String) -> String {
+        var result = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "\"") {
+            result += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "\"") else {
+                result += "«withheld»"
+                return result
+            }
+            result += rest[afterOpen..<close] == "=" ? "\"=\"" : "«withheld»"
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
     }
 
     /// Host, port, database, user and password read from a `postgres://` URL that libpq
@@ -84,6 +95,19 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
               ["postgres", "postgresql"].contains(connectionString[..<schemeEnd.lowerBound].lowercased())
         else { return [:] }
         var rest = connectionString[schemeEnd.upperBound...]
+        // The user information ends at the last "@": a password written without percent-encoding
+        // may hold "@", "/", "?" or "#", none of which may then be read as host, path or query.
+        var fields: [String: String] = [:]
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            if let colon = userInfo.firstIndex(of: ":") {
+                fields["user"] = String(userInfo[..<colon])
+                fields["password"] = String(userInfo[userInfo.index(after: colon)...])
+            } else {
+                fields["user"] = String(userInfo)
+            }
+            rest = rest[rest.index(after: at)...]
+        }
         var query: [String: String] = [:]
         if let mark = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: mark)...].split(separator: "&") {
@@ -92,21 +116,10 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
             }
             rest = rest[..<mark]
         }
-        var fields: [String: String] = [:]
         var authority = rest
         if let slash = rest.firstIndex(of: "/") {
             fields["dbname"] = String(rest[rest.index(after: slash)...])
             authority = rest[..<slash]
-        }
-        if let at = authority.lastIndex(of: "@") {
-            let userInfo = authority[..<at]
-            if let colon = userInfo.firstIndex(of: ":") {
-                fields["user"] = String(userInfo[..<colon])
-                fields["password"] = String(userInfo[userInfo.index(after: colon)...])
-            } else {
-                fields["user"] = String(userInfo)
-            }
-            authority = authority[authority.index(after: at)...]
         }
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             fields["host"] = String(authority[authority.index(after: authority.startIndex)..<close])

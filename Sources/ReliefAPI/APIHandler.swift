@@ -41,8 +41,10 @@ struct APIHandler: APIProtocol {
             checks.append(.init(name: "database", ok: true))
             checks.append(.init(name: "migrations", ok: false, detail: "the database was never migrated; run `relieflink migrate`"))
         } catch {
+            // The cause goes to the log only: anyone may ask /readyz, and the cause names the
+            // database's host, port, name and user.
             logger.warning("readiness check failed", metadata: ["error": "\(error)"])
-            checks.append(.init(name: "database", ok: false, detail: "\(error)"))
+            checks.append(.init(name: "database", ok: false, detail: "the database cannot be reached; the server's log says why"))
         }
         let readiness = Components.Schemas.Readiness(
             status: checks.allSatisfy(\.ok) ? .ready : .unavailable, checks: checks)

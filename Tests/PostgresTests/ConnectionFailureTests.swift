@@ -66,6 +66,28 @@ struct ConnectionFailureTests {
         _ = try await expectConnectionFailed(url, naming: ["db.relief.example", "5433", "relief_cases"])
     }
 
+    @Test("a string libpq cannot read at all (another scheme, a typo) never comes back in the error", arguments: [
+        "pgsql://owner:s3cret-pw@127.0.0.1:55432/rl1",
+        "postgresql:/owner:s3cret-pw@127.0.0.1:55432/rl1",
+        "postgresql//owner:s3cret-pw@127.0.0.1:55432/rl1",
+        "mysql://owner:s3cret-pw@127.0.0.1:55432/rl1",
+        "http://owner:s3cret-pw@127.0.0.1:55432/rl1",
+    ])
+    func unreadable(string: String) async throws {
+        let error = try await expectConnectionFailed(string, naming: ["invalid connection string"])
+        #expect(!error.description.contains("owner:"), "\(error)")
+    }
+
+    @Test("a password with unencoded @ / ? # is neither printed nor read as host, port or database")
+    func unencodedPassword() async throws {
+        let url = "postgresql://relief:s3cret-pw@a/b?c#d@db.relief.example:5433/relief_cases"
+        _ = try await expectConnectionFailed(url, naming: ["db.relief.example", "5433", "relief_cases"])
+        // A password of one letter is not cut out of every word that holds it.
+        let short = ConnectionConfiguration("postgresql://owner:r@127.0.0.1:55432/rl1?foo", connectTimeout: .seconds(2))
+        let reason = try #require(short.parseError())
+        #expect(reason.contains("separator") && reason.contains("parameter"), "\(reason)")
+    }
+
     @Test("an invalid port fails naming host, port and database, never the password")
     func invalidPort() async throws {
         _ = try await expectConnectionFailed(
