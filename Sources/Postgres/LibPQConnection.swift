@@ -66,7 +66,10 @@ final class LibPQConnection: @unchecked Sendable {
             throw PostgresError.connectionFailed(target: configuration.description, reason: "out of memory")
         }
         guard PQstatus(pointer) == CONNECTION_OK else {
+            // One line: libpq continues a reason on a new, indented line ("\n\tIs the server
+            // running…"), which breaks one-line-per-entry logs.
             let reason = String(cString: PQerrorMessage(pointer)).trimmingTrailingNewlines()
+                .replacingOccurrences(of: "\n\t", with: " ").replacingOccurrences(of: "\n", with: "; ")
             let target = describeTarget(pointer)
             PQfinish(pointer)
             throw PostgresError.connectionFailed(target: target, reason: reason)

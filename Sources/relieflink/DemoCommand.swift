@@ -27,8 +27,14 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var delivery: DeliveryOptions
 
-    @Option(name: .customLong("applications"), help: "How many applications to seed the demo county with (default 300).")
+    @Option(name: .customLong("applications"), help: "How many applications to seed the demo county with.")
     var applications = 300
+
+    func validate() throws {
+        guard (0...100_000).contains(applications) else {
+            throw ValidationError("--applications is \(applications); it should be from 0 to 100000")
+        }
+    }
 
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.demo")
@@ -119,7 +125,7 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             try? await httpClient.shutdown()
             await pool.close()
-            throw error
+            throw http.listenFailure(error)
         }
         try? await httpClient.shutdown()
         await pool.close()

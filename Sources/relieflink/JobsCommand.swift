@@ -31,6 +31,10 @@ struct JobsRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: "Seconds running jobs may take to finish on shutdown (env: RELIEFLINK_JOBS_SHUTDOWN_GRACE; default 20).")
     var shutdownGrace: Int?
 
+    func validate() throws {
+        try checkNumber(shutdownGrace, flagName: "shutdown-grace", "RELIEFLINK_JOBS_SHUTDOWN_GRACE", in: 0...3600)
+    }
+
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.jobs")
         let cipher = try personalDataCipher()
@@ -78,9 +82,19 @@ struct DeliveryOptions: ParsableArguments {
 struct JobRunnerService: Service {
     let runner: JobRunner
 
+    /// A graceful shutdown, or the group cancelled because another service failed (the HTTP
+    /// server could not listen), stops the runner the same way: it stops claiming, lets jobs
+    /// in flight finish within the grace period and hands the rest back. The runner runs in a
+    /// task of its own so that cancellation reaches it as that request, not as a failure of
+    /// every statement it still has to run.
     func run() async throws {
+        let running = Task { try await runner.run() }
         try await withGracefulShutdownHandler {
-            try await runner.run()
+            try await withTaskCancellationHandler {
+                try await running.value
+            } onCancel: {
+                runner.shutdown()
+            }
         } onGracefulShutdown: {
             runner.shutdown()
         }

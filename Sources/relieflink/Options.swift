@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import Postgres
 import ReliefAPI
 import ReliefStore
@@ -10,6 +11,32 @@ func resolve<Value>(_ flag: Value?, _ variable: String, _ convert: (String) -> V
     if let flag { return flag }
     guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else { return nil }
     return convert(text)
+}
+
+/// Checks a number given by flag or environment variable, as `validate()` does for every
+/// option before a command runs: a value that does not parse or is out of range is refused,
+/// naming where it came from, rather than silently replaced by the default.
+func checkNumber(_ flag: Int?, flagName: String, _ variable: String, in range: ClosedRange<Int>) throws {
+    let given: (value: Int?, text: String, source: String)
+    if let flag {
+        given = (flag, String(flag), "--\(flagName)")
+    } else if let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty {
+        given = (Int(text.trimmingCharacters(in: .whitespaces)), text, variable)
+    } else {
+        return
+    }
+    guard let value = given.value, range.contains(value) else {
+        throw ValidationError("\(given.source) is \(given.text); it should be a whole number from \(range.lowerBound) to \(range.upperBound)")
+    }
+}
+
+/// A yes/no environment variable: 1, true, yes, on or 0, false, no, off; anything else is refused.
+func environmentFlag(_ variable: String) throws -> Bool {
+    guard let text = ProcessInfo.processInfo.environment[variable]?.trimmingCharacters(in: .whitespaces).lowercased(),
+          !text.isEmpty else { return false }
+    if ["1", "true", "yes", "on"].contains(text) { return true }
+    if ["0", "false", "no", "off"].contains(text) { return false }
+    throw ValidationError("\(variable) is \(text); it should be on or off (1/0, true/false, yes/no)")
 }
 
 struct DatabaseOptions: ParsableArguments {
@@ -23,6 +50,14 @@ struct DatabaseOptions: ParsableArguments {
 
     @Option(name: .customLong("statement-timeout"), help: "Longest a statement may run, in seconds (env: DATABASE_STATEMENT_TIMEOUT; default 30).")
     var statementTimeout: Int?
+
+    func validate() throws {
+        try checkNumber(poolSize, flagName: "pool-size", "DATABASE_POOL_SIZE", in: 1...1000)
+        try checkNumber(statementTimeout, flagName: "statement-timeout", "DATABASE_STATEMENT_TIMEOUT", in: 1...86_400)
+        if databaseURL?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            throw ValidationError("--database-url is empty; give a PostgreSQL URL or conninfo, or leave it out")
+        }
+    }
 
     /// The configured URL, or nil when none is set.
     var url: String? { resolve(databaseURL, "DATABASE_URL") { $0 } }
@@ -56,9 +91,15 @@ struct HTTPOptions: ParsableArguments {
     @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure; set when serving over HTTPS (env: RELIEFLINK_SECURE_COOKIES).")
     var secureCookies = false
 
-    var resolvedSecureCookies: Bool { secureCookies || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["RELIEFLINK_SECURE_COOKIES"]?.lowercased() ?? "") }
+    var resolvedSecureCookies: Bool { secureCookies || ((try? environmentFlag("RELIEFLINK_SECURE_COOKIES")) ?? false) }
 
-    @Option(name: .customLong("public-rate-limit"), help: "Requests a minute per client address for online applications and feedback; 0 for no limit (env: RELIEFLINK_PUBLIC_RATE_LIMIT; default 30).")
+    func validate() throws {
+        try checkNumber(port, flagName: "port", "RELIEFLINK_PORT", in: 1...65_535)
+        try checkNumber(publicRateLimit, flagName: "public-rate-limit", "RELIEFLINK_PUBLIC_RATE_LIMIT", in: 0...100_000)
+        _ = try environmentFlag("RELIEFLINK_SECURE_COOKIES")
+    }
+
+    @Option(name: .customLong("public-rate-limit"), help: "Requests a minute per client address for what citizens call without an account (public county page, online application, progress, feedback); 0 for no limit (env: RELIEFLINK_PUBLIC_RATE_LIMIT; default 30).")
     var publicRateLimit: Int?
 
     var resolvedPublicRateLimit: Int { resolve(publicRateLimit, "RELIEFLINK_PUBLIC_RATE_LIMIT") { Int($0) } ?? 30 }
@@ -67,6 +108,19 @@ struct HTTPOptions: ParsableArguments {
         .init(hostname: resolvedHostname, port: resolvedPort, secureCookies: resolvedSecureCookies,
               publicRequestsPerMinute: resolvedPublicRateLimit,
               metricsToken: ProcessInfo.processInfo.environment["RELIEFLINK_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// A failure to listen, said as the operator needs it: which address, and why.
+    func listenFailure(_ error: any Error) -> any Error {
+        guard let error = error as? IOError else { return error }
+        let address = "\(resolvedHostname):\(resolvedPort)"
+        let reason = switch error.errnoCode {
+        case EADDRINUSE: "the address is in use (is another server running there?)"
+        case EADDRNOTAVAIL: "this machine has no such address"
+        case EACCES: "permission denied (ports below 1024 need privileges)"
+        default: String(cString: strerror(error.errnoCode))
+        }
+        return CommandFailure("cannot listen on \(address): \(reason)")
     }
 
     var resolvedHostname: String { resolve(hostname, "RELIEFLINK_HOST") { $0 } ?? "127.0.0.1" }

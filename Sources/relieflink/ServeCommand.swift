@@ -17,12 +17,20 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = try logging.makeLogger("relieflink.serve")
         let cipher = try personalDataCipher()
         let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
+        // A database that cannot be used stops the server at once, as it stops `jobs`: a server
+        // answering /healthz while every request fails would only hide the mistake.
+        do {
+            try await pool.query("SELECT 1", timeout: .seconds(10))
+        } catch {
+            await pool.close()
+            throw CommandFailure("cannot use the database: \(error)")
+        }
         let app = try HTTPServer.application(configuration: http.serverConfiguration, pool: pool, cipher: cipher, logger: logger)
         do {
             try await app.runService()
         } catch {
             await pool.close()
-            throw error
+            throw http.listenFailure(error)
         }
         await pool.close()
     }

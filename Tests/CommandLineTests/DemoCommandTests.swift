@@ -13,13 +13,13 @@ struct DemoCommandTests {
         let port: Int
     }
 
-    private func startDemo() throws -> RunningDemo {
+    private func startDemo(port chosen: Int? = nil) throws -> RunningDemo {
         let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appending(path: "relieflink")
         let folder = FileManager.default.temporaryDirectory.appending(path: "demo-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         chmod(folder.path, 0o777)  // the private cluster may run as the postgres user
-        let port = Int.random(in: 20_000...60_000)
+        let port = chosen ?? Int.random(in: 20_000...60_000)
         let process = Process()
         process.executableURL = binary
         // A small county: the seeding is not what these tests are about.
@@ -64,6 +64,34 @@ struct DemoCommandTests {
             guard Int(pid) != nil, let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
             return command.contains("postgres") && command.contains(folder.path)
         }
+    }
+
+    @Test("a demo that cannot listen stops at once, naming the address, and leaves no PostgreSQL behind")
+    func portTaken() async throws {
+        // Hold a port, as another server would.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) == 0 && listen(holder, 1) == 0
+                && getsockname(holder, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+
+        let demo = try startDemo(port: port)
+        defer { if demo.process.isRunning { kill(demo.process.processIdentifier, SIGKILL) } }
+        let exited = await waitUntil(seconds: 60) { !demo.process.isRunning }
+        #expect(exited, "the demo kept running without its server")
+        #expect(demo.process.terminationStatus == 1)
+        let log = (try? String(contentsOf: demo.temporaryFolder.appending(path: "demo.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("cannot listen on 127.0.0.1:\(port)"), "\(log.suffix(500))")
+        #expect(!log.contains("claiming failed"), "the job runner took the group's cancellation for a database failure")
+        #expect(clusterFolders(in: demo.temporaryFolder).isEmpty)
+        #expect(!postgresRunning(under: demo.temporaryFolder))
     }
 
     @Test("demo serves ready, and Ctrl-C stops the server and removes its database")

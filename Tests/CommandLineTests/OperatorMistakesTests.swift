@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// What an operator gets wrong — a value that does not parse, a typo in the database URL —
+/// is refused at once, saying what and where, and never prints a password.
+@Suite("relieflink refuses bad configuration clearly")
+struct OperatorMistakesTests {
+    @Test("an environment value that does not parse or is out of range is refused naming the variable, not replaced by the default",
+          arguments: [
+              (["serve"], "RELIEFLINK_PORT", "abc"), (["serve"], "RELIEFLINK_PORT", "99999"),
+              (["serve"], "RELIEFLINK_SECURE_COOKIES", "bogus"), (["serve"], "RELIEFLINK_PUBLIC_RATE_LIMIT", "-5"),
+              (["migrate"], "DATABASE_POOL_SIZE", "abc"), (["migrate"], "DATABASE_STATEMENT_TIMEOUT", "-1"),
+              (["jobs", "run"], "RELIEFLINK_JOBS_SHUTDOWN_GRACE", "soon"),
+          ])
+    func badEnvironmentValue(command: [String], variable: String, value: String) async throws {
+        let result = try await relieflink(command, environment: [variable: value])
+        #expect(result.status == .exited(64), "\(result.error)")
+        #expect(result.error.contains(variable) && result.error.contains(value), "\(result.error)")
+    }
+
+    @Test("bad flag values are refused too: a port out of range, a negative number of demo applications")
+    func badFlags() async throws {
+        for arguments in [["serve", "--port", "99999"], ["serve", "--pool-size", "0"], ["demo", "--applications=-1"]] {
+            let result = try await relieflink(arguments)
+            #expect(result.status == .exited(64), "\(arguments): \(result.error)")
+            #expect(!result.error.contains("Swift runtime failure"), "\(arguments)")
+        }
+    }
+
+    @Test("serve stops at once on a database it cannot use, naming the target and never the password",
+          arguments: ["postgresql://web:s3cret-pw@127.0.0.1:1/relief?connect_timeout=2", "pgsql://web:s3cret-pw@127.0.0.1:1/relief"])
+    func serveWithoutDatabase(url: String) async throws {
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let result = try await relieflink(["serve", "--port", "18099"], environment: [
+            "DATABASE_URL": url, "RELIEFLINK_DATA_KEYS": "k1:\(key)", "RELIEFLINK_LOOKUP_KEY": key, "LOG_LEVEL": "warning",
+        ])
+        #expect(result.status == .exited(1), "\(result.error)")
+        #expect(result.error.contains("cannot use the database"), "\(result.error)")
+        #expect(!result.error.contains("s3cret-pw") && !result.output.contains("s3cret-pw"), "\(result.error)")
+    }
+}
