@@ -41,8 +41,9 @@ public struct Migrator: Sendable {
 
     /// Every migration this build knows, applied or pending.
     public func status(_ connection: PostgresConnection) async throws -> [Status] {
-        try await ensureHistoryTable(connection)
-        let applied = try await appliedMigrations(connection)
+        // Reads only: a database without the history table has applied nothing yet.
+        let hasHistory = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").scalar(Bool.self) ?? false
+        let applied = hasHistory ? try await appliedMigrations(connection) : [:]
         try verify(applied)
         return migrations.map { migration in
             Status(version: migration.version, name: migration.name, appliedAt: applied[migration.version]?.appliedAt)

@@ -47,8 +47,10 @@ struct MigrateCommandTests {
         #expect(result.output.contains("0 applied"))
         let connection = try await PostgresConnection.connect(database)
         let extensions = try await connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'ltree'").scalar(Int.self)
+        let tables = try await connection.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").scalar(Int.self)
         await connection.close()
         #expect(extensions == 0)
+        #expect(tables == 0, "not even the history table")
     }
 
     @Test("without DATABASE_URL, migrate fails with a message saying what to do")
