@@ -57,8 +57,11 @@ public struct PersonalDataCipher: Sendable {
             keys[String(parts[0])] = SymmetricKey(data: bytes)
             last = String(parts[0])
         }
-        guard let lookup = environment["RELIEFLINK_LOOKUP_KEY"].flatMap({ Data(base64Encoded: $0) }) else {
-            throw Failure.badConfiguration("RELIEFLINK_LOOKUP_KEY is not set to base64")
+        guard let text = environment["RELIEFLINK_LOOKUP_KEY"], !text.isEmpty else {
+            throw Failure.badConfiguration("RELIEFLINK_LOOKUP_KEY is not set; set it to 32 random bytes in base64 (openssl rand -base64 32)")
+        }
+        guard let lookup = Data(base64Encoded: text) else {
+            throw Failure.badConfiguration("RELIEFLINK_LOOKUP_KEY is not base64; set it to 32 random bytes in base64 (openssl rand -base64 32)")
         }
         try self.init(keys: keys, currentKeyID: last, lookupKey: SymmetricKey(data: lookup))
     }

@@ -19,7 +19,9 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Without DATABASE_URL it starts a PostgreSQL cluster of its own in a temporary folder
             (unix socket only, no TCP), and stops and removes it when the demo ends, also on Ctrl-C.
-            With DATABASE_URL it uses that database instead.
+            With DATABASE_URL it uses that database instead, and then needs RELIEFLINK_DATA_KEYS and \
+            RELIEFLINK_LOOKUP_KEY as serve does. RELIEFLINK_PG_BINDIR says where initdb and pg_ctl are, \
+            if not in /usr/lib/postgresql/*/bin or PATH.
             """)
 
     @OptionGroup var database: DatabaseOptions

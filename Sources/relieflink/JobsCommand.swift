@@ -15,7 +15,7 @@ struct JobsCommand: AsyncParsableCommand {
         discussion: """
             `relieflink jobs` runs a runner; several may run at once and share the work. It stops \
             gracefully on SIGTERM or Ctrl-C: it stops claiming, lets running jobs finish within the \
-            grace period and hands the rest back.
+            grace period and hands the rest back. Needs RELIEFLINK_DATA_KEYS (id:base64 keys sealing personal data, the last current) and RELIEFLINK_LOOKUP_KEY (base64), 32 random bytes each (openssl rand -base64 32); the README lists every variable.
             """,
         subcommands: [JobsRunCommand.self, JobsStatusCommand.self, JobsRetryCommand.self, JobsDiscardCommand.self, JobsCancelCommand.self],
         defaultSubcommand: JobsRunCommand.self)

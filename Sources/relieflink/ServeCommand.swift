@@ -7,7 +7,10 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the JSON API and the staff pages over HTTP.",
-        discussion: "Stateless: run as many as you need behind a proxy. Stops gracefully on SIGTERM or Ctrl-C.")
+        discussion: """
+            Stateless: run as many as you need behind a proxy. Stops gracefully on SIGTERM or Ctrl-C. \
+            Needs RELIEFLINK_DATA_KEYS (id:base64 keys sealing personal data, the last current) and RELIEFLINK_LOOKUP_KEY (base64), 32 random bytes each (openssl rand -base64 32); the README lists every variable. RELIEFLINK_METRICS_TOKEN, when set, is the bearer token GET /metrics asks for.
+            """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var http: HTTPOptions

@@ -204,6 +204,10 @@ struct ClaimingTests {
         let elsewhere = try await db.enqueue(NewJob(kind: "fast", queue: "elsewhere"))
         // The slow queue's one slot is taken; the fast queue still drains.
         for id in fast { #expect(try await db.waitFor(id, toBe: "succeeded")) }
+        // The slow queue's loop may claim its one job only now, on a busy machine; it never
+        // claims a second while the first holds its slot.
+        #expect(try await db.waitForJobs(1, where: "queue = 'slow' AND state = 'running'"))
+        try await Task.sleep(for: .milliseconds(300))
         #expect(try await db.countJobs(where: "queue = 'slow' AND state = 'running'") == 1)
         gate.open()
         #expect(try await db.waitForJobs(3, where: "queue = 'slow' AND state = 'succeeded'"))
