@@ -11,7 +11,10 @@ public struct PostgresBinaries: Sendable {
     public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PostgresBinaries {
         var candidates: [URL] = []
         if let configured = environment["RELIEFLINK_PG_BINDIR"], !configured.isEmpty {
-            candidates.append(URL(fileURLWithPath: configured))
+            // Said on purpose, so it is not passed over for another installation in silence.
+            let binaries = PostgresBinaries(directory: URL(fileURLWithPath: configured))
+            guard binaries.isComplete else { throw LocalPostgresError.configuredBinariesMissing(configured) }
+            return binaries
         }
         let debianRoot = URL(fileURLWithPath: "/usr/lib/postgresql")
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: debianRoot.path)) ?? []
@@ -23,16 +26,19 @@ public struct PostgresBinaries: Sendable {
         }
         for directory in candidates {
             let binaries = PostgresBinaries(directory: directory)
-            if ["initdb", "pg_ctl", "postgres"].allSatisfy({ FileManager.default.isExecutableFile(atPath: binaries.program($0).path) }) {
-                return binaries
-            }
+            if binaries.isComplete { return binaries }
         }
         throw LocalPostgresError.serverNotInstalled
+    }
+
+    private var isComplete: Bool {
+        ["initdb", "pg_ctl", "postgres"].allSatisfy { FileManager.default.isExecutableFile(atPath: program($0).path) }
     }
 }
 
 public enum LocalPostgresError: Error, CustomStringConvertible {
     case serverNotInstalled
+    case configuredBinariesMissing(String)
     case noPostgresUser
     case commandFailed(command: String, status: String, output: String)
 
@@ -42,6 +48,9 @@ public enum LocalPostgresError: Error, CustomStringConvertible {
             "PostgreSQL server programs (initdb, pg_ctl, postgres) were not found. "
                 + "Install them with: apt-get install -y postgresql  (or set DATABASE_URL to a server of yours, "
                 + "or RELIEFLINK_PG_BINDIR to the folder holding them)"
+        case .configuredBinariesMissing(let folder):
+            "RELIEFLINK_PG_BINDIR is \(folder), which does not hold initdb, pg_ctl and postgres. "
+                + "Set it to the folder that does (on Debian /usr/lib/postgresql/<version>/bin), or unset it"
         case .noPostgresUser:
             "PostgreSQL refuses to run as root, and there is no 'postgres' user to run it as. "
                 + "Install Debian's postgresql package (it creates the user), or run as an ordinary user"

@@ -70,6 +70,24 @@ struct DeliveryOptions: ParsableArguments {
         valueName: "url"))
     var smsWebhookURL: String?
 
+    /// A notice file whose folder is missing, or a gateway address that is no http(s) URL,
+    /// is refused at start, not at the first notice.
+    func validate() throws {
+        if let path = resolve(noticeFile, "RELIEFLINK_NOTICE_FILE", { $0 }) {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue,
+                  FileManager.default.isWritableFile(atPath: folder) else {
+                throw ValidationError("the notice file's folder \(folder) does not exist or cannot be written")
+            }
+        }
+        if let address = resolve(smsWebhookURL, "RELIEFLINK_SMS_WEBHOOK_URL", { $0 }) {
+            guard let url = URL(string: address), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ValidationError("the SMS gateway address is not an http(s) URL")
+            }
+        }
+    }
+
     var configuration: ReliefJobs.Configuration {
         ReliefJobs.Configuration(
             noticeFile: resolve(noticeFile, "RELIEFLINK_NOTICE_FILE") { $0 },

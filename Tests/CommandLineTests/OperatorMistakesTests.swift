@@ -27,6 +27,23 @@ struct OperatorMistakesTests {
         }
     }
 
+    @Test("a notice file in a missing folder, an SMS gateway that is no URL, a PostgreSQL folder without PostgreSQL: refused at start")
+    func badPaths() async throws {
+        let emptyFolder = FileManager.default.temporaryDirectory.appending(path: "no-postgres-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: emptyFolder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: emptyFolder) }
+        let cases: [([String], [String: String], String)] = [
+            (["jobs", "run", "--notice-file", "/nonexistent/folder/notices.jsonl"], [:], "/nonexistent/folder"),
+            (["jobs", "run", "--sms-webhook-url", "not a url"], [:], "SMS gateway"),
+            (["demo"], ["RELIEFLINK_PG_BINDIR": emptyFolder.path], "RELIEFLINK_PG_BINDIR"),
+        ]
+        for (arguments, environment, named) in cases {
+            let result = try await relieflink(arguments, environment: environment)
+            #expect(result.status != .exited(0), "\(arguments)")
+            #expect(result.error.contains(named), "\(arguments): \(result.error)")
+        }
+    }
+
     @Test("serve stops at once on a database it cannot use, naming the target and never the password",
           arguments: ["postgresql://web:s3cret-pw@127.0.0.1:1/relief?connect_timeout=2", "pgsql://web:s3cret-pw@127.0.0.1:1/relief"])
     func serveWithoutDatabase(url: String) async throws {
