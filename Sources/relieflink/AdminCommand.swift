@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import ReliefDomain
 import ReliefStore
 
 struct AdminCommand: AsyncParsableCommand {
@@ -37,13 +38,21 @@ struct CreateUserCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
+    /// What can be checked without the database is checked before a password is asked for.
+    func validate() throws {
+        guard DivisionCode.isWellFormed(county), county.hasSuffix("000000") else {
+            throw ValidationError("--county is \(county); a county's division code is 12 digits ending in 000000, e.g. 320281000000")
+        }
+    }
+
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.admin")
         let password: String
         if let fromEnvironment = ProcessInfo.processInfo.environment["RELIEFLINK_ADMIN_PASSWORD"], !fromEnvironment.isEmpty {
             password = fromEnvironment
         } else {
-            FileHandle.standardError.write(Data("Password for \(username): ".utf8))
+            // A prompt only for a person at a terminal; a password piped in needs none.
+            if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("Password for \(username): ".utf8)) }
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
                 throw ValidationError("no password given (set RELIEFLINK_ADMIN_PASSWORD or type it on standard input)")
             }
