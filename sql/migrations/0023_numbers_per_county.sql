@@ -7,28 +7,37 @@
 -- sequence's last value, so that no number of today's repeats.
 CREATE SCHEMA county_serials;
 
-CREATE FUNCTION county_serial(kind text) RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+-- The county's sequence of `kind` ('case', 'feedback'), made on first use. Security definer:
+-- the actors may not create anything; they may draw numbers from what it made.
+CREATE FUNCTION county_serial_sequence(kind text) RETURNS regclass LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     name text := kind || '_' || replace(public.app_county_id()::text, '-', '');
     serial regclass;
 BEGIN
     IF kind NOT IN ('case', 'feedback') OR public.app_county_id() IS NULL THEN
-        RAISE EXCEPTION 'county_serial: no county, or an unknown kind %', kind USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'county_serial_sequence: no county, or an unknown kind %', kind USING ERRCODE = 'invalid_parameter_value';
     END IF;
     serial := to_regclass('county_serials.' || quote_ident(name));
     IF serial IS NULL THEN
         BEGIN
             EXECUTE format('CREATE SEQUENCE county_serials.%I', name);
+            EXECUTE format('GRANT USAGE ON SEQUENCE county_serials.%I TO relieflink_tables', name);
         EXCEPTION WHEN duplicate_table OR unique_violation THEN
             NULL;  -- another transaction made it meanwhile
         END;
         serial := to_regclass('county_serials.' || quote_ident(name));
     END IF;
-    RETURN nextval(serial);
+    RETURN serial;
 END
 $$;
-REVOKE ALL ON FUNCTION county_serial(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION county_serial_sequence(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION county_serial_sequence(text) TO relieflink_tables;
+GRANT USAGE ON SCHEMA county_serials TO relieflink_tables;
+
+-- The county's next number of `kind`.
+CREATE FUNCTION county_serial(kind text) RETURNS bigint LANGUAGE sql VOLATILE AS
+$$ SELECT nextval(county_serial_sequence(kind)) $$;
 GRANT EXECUTE ON FUNCTION county_serial(text) TO relieflink_tables;
 
 DO $$
@@ -40,6 +49,8 @@ BEGIN
     FOR county IN SELECT county_id FROM counties LOOP
         EXECUTE format('CREATE SEQUENCE county_serials.%I START WITH %s', 'case_' || replace(county::text, '-', ''), next_case);
         EXECUTE format('CREATE SEQUENCE county_serials.%I START WITH %s', 'feedback_' || replace(county::text, '-', ''), next_feedback);
+        EXECUTE format('GRANT USAGE ON SEQUENCE county_serials.%I, county_serials.%I TO relieflink_tables',
+                       'case_' || replace(county::text, '-', ''), 'feedback_' || replace(county::text, '-', ''));
     END LOOP;
 END
 $$;
@@ -66,6 +77,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     -- Case numbers: county code, Shanghai date, then the county's own next serial (0023).
     number_prefix text := left(county_division_code(), 6) || '-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-';
+    case_serial regclass := county_serial_sequence('case');
     actor_org uuid := CASE WHEN created_by IS NOT NULL THEN (SELECT o.id FROM orgs o WHERE o.path = app_org_path()) END;
 BEGIN
     -- unnest() would pad a short array with NULLs and file what nobody sent.
@@ -101,7 +113,7 @@ BEGIN
                                                 THEN nullif(first_value(a.case_id) OVER same_applicant, a.case_id) END) AS duplicate
         FROM (
             -- Numbered in the order the applications came (volatile outputs follow the sort).
-            SELECT x.*, number_prefix || lpad(county_serial('case')::text, 7, '0') AS number
+            SELECT x.*, number_prefix || lpad(nextval(case_serial)::text, 7, '0') AS number
             FROM application x WHERE x.item_id IS NOT NULL AND x.org_id IS NOT NULL
             ORDER BY x.position) a
         LEFT JOIN open_cases_of_applicants(
