@@ -54,5 +54,14 @@ struct OperatorMistakesTests {
         #expect(result.status == .exited(1), "\(result.error)")
         #expect(result.error.contains("cannot use the database"), "\(result.error)")
         #expect(!result.error.contains("s3cret-pw") && !result.output.contains("s3cret-pw"), "\(result.error)")
+
+        // With JSON logs, why it stopped is a JSON line too, for the log collector.
+        let json = try await relieflink(["serve", "--port", "18099"], environment: [
+            "DATABASE_URL": url, "RELIEFLINK_DATA_KEYS": "k1:\(key)", "RELIEFLINK_LOOKUP_KEY": key, "LOG_FORMAT": "json",
+        ])
+        let last = try #require(json.error.split(separator: "\n").last.map { Data($0.utf8) })
+        let record = try JSONSerialization.jsonObject(with: last) as? [String: Any]
+        #expect(record?["level"] as? String == "critical" && (record?["message"] as? String)?.contains("cannot use the database") == true,
+                "\(json.error)")
     }
 }
