@@ -200,24 +200,30 @@ public struct Intake: Sendable {
     }
 
     /// The case an order made before, when this push repeats it. The same order number with
-    /// another applicant, item, place or description is not a repeat: refused (409), so that
-    /// the platform learns its second order was not filed.
+    /// anything else (applicant, item, place, request, green channel) is not a repeat: refused
+    /// (409), so that the platform learns its second order was not filed.
     private func existingOrder(
         in transaction: TenantTransaction, orderNumber: String, queryCode: String, countyID: UUID, application: Application
     ) async throws -> Receipt? {
         guard let row = try await transaction.query("""
             SELECT c.id, c.case_number, v.name, c.created_at, c.possible_duplicate_of,
-                   c.applicant_lookup, i.code, o.division_code, c.description
+                   c.applicant_lookup, i.code, o.division_code, c.description, c.green_channel_reason,
+                   c.applicant_name, c.applicant_phone, c.applicant_address
             FROM cases c JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version
             JOIN catalog_items i ON i.county_id = c.county_id AND i.id = c.item_id
             JOIN orgs o ON o.county_id = c.county_id AND o.id = c.org_id
             WHERE c.hotline_order_number = \(orderNumber)
-            """).decode((UUID, String, String, Date, UUID?, Data?, String, String, String).self).first else { return nil }
-        let lookup = cipher.lookupHash(application.applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")
-        let same = row.5 == lookup && application.item == .code(row.6) && application.place == .divisionCode(row.7)
-            && application.description == row.8
+            """).decode((UUID, String, String, Date, UUID?, Data?, String, String, String, String?, Data?, Data?, Data?).self)
+            .first else { return nil }
+        let applicant = application.applicant
+        let opened = { (sealed: Data?, field: String) in try sealed.map { try self.cipher.open($0, countyID: countyID, field: "applicant." + field) } }
+        let (name, phone, address) = (try opened(row.10, "name"), try opened(row.11, "phone"), try opened(row.12, "address"))
+        let same = row.5 == cipher.lookupHash(applicant.idNumber.value, countyID: countyID, field: "applicant.id_number")
+            && application.item == .code(row.6) && application.place == .divisionCode(row.7)
+            && application.description == row.8 && application.greenChannelReason == row.9
+            && name == applicant.name && phone == applicant.phone && address == applicant.address
         guard same else {
-            throw StoreFailure.conflict("工单编号 \(orderNumber) 已用于另一份申请（申请人、事项、所在地或诉求不同），未重复受理")
+            throw StoreFailure.conflict("工单编号 \(orderNumber) 已用于另一份申请（申请人、事项、所在地、诉求或绿色通道不同），未重复受理")
         }
         return Receipt(caseID: row.0, caseNumber: row.1, queryCode: queryCode, itemName: row.2, submittedAt: row.3,
                        possibleDuplicateOf: row.4, created: false)

@@ -10,13 +10,15 @@ struct HotlinePushEndpointTests {
     static let ordersPath = "/api/v1/hotline/\(APITester.jiangyin)/orders"
 
     static func order(_ number: String = "GD20260301001", placeCode: String = IntakeCounty.villageACode,
-                      itemCode: String = "dibao", applicant idNumber: String = ResidentIDs.number(31),
-                      description: String = "来电反映家中老人无人照料、生活困难。") throws -> Data {
-        try JSONSerialization.data(withJSONObject: [
-            "orderNumber": number, "itemCode": itemCode, "placeCode": placeCode,
-            "applicant": APITester.applicant(idNumber, name: "王五"),
-            "description": description,
-        ] as JSONBody)
+                      itemCode: String = "dibao", applicant idNumber: String = ResidentIDs.number(31), name: String = "王五",
+                      phone: String? = nil, description: String = "来电反映家中老人无人照料、生活困难。",
+                      greenChannelReason: String? = nil) throws -> Data {
+        var applicant = APITester.applicant(idNumber, name: name)
+        if let phone { applicant["phone"] = phone }
+        var body: JSONBody = ["orderNumber": number, "itemCode": itemCode, "placeCode": placeCode, "applicant": applicant,
+                              "description": description]
+        if let greenChannelReason { body["greenChannelReason"] = greenChannelReason }
+        return try JSONSerialization.data(withJSONObject: body)
     }
 
     static func now() -> String { String(Int(Date().timeIntervalSince1970)) }
@@ -77,6 +79,9 @@ struct HotlinePushEndpointTests {
                 ("another place", try Self.order(placeCode: IntakeCounty.villageBCode)),
                 ("another person", try Self.order(applicant: ResidentIDs.number(32))),
                 ("another request", try Self.order(description: "来电反映房屋漏雨，需要修缮。")),
+                ("another name", try Self.order(name: "王六")),
+                ("another phone", try Self.order(phone: "13912345678")),
+                ("the green channel asked for", try Self.order(greenChannelReason: "独居高龄老人")),
             ] {
                 let refused = try await push(api, reused, headers: Self.signed(reused, secret: secret))
                 #expect(refused.status == .conflict && refused.isProblem, "\(label): \(refused.status)")
