@@ -6,7 +6,7 @@ import Testing
 /// review standard (§6.1.3.2).
 @Suite("Case materials over HTTP")
 struct MaterialsEndpointTests {
-    static let pdf = Data("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)
+    static let pdf = Data("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\nstartxref\n9\n%%EOF\n".utf8)
     static let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
                            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89,
                            0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
@@ -147,7 +147,8 @@ struct MaterialsEndpointTests {
             let county = try await IntakeCounty.make(api)
             let caseID = try #require(try await api.registerCreated(county.manager, windowID: county.countyWindow, itemID: county.dibao,
                                                                     orgID: county.villageA)["caseId"] as? String)
-            let content = Data("%PDF-1.4\n".utf8) + Data(count: 20 * 1024 * 1024 - 15) + Data("%%EOF\n".utf8)
+            let ending = Data("startxref\n9\n%%EOF\n".utf8)
+            let content = Data("%PDF-1.4\n".utf8) + Data(count: 20 * 1024 * 1024 - 9 - ending.count) + ending
             let reply = try await upload(api, county.manager, caseID: caseID, content, fileName: "scan.pdf")
             #expect(reply.status == .created, "\(String(decoding: reply.body, as: UTF8.self))")
             #expect(reply.object["byteCount"] as? Int == 20 * 1024 * 1024)

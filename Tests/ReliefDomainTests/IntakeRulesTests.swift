@@ -61,16 +61,24 @@ struct IntakeRulesTests {
 
     @Test("a material's type is judged by its bytes, never its name, and a file must be whole (§6.1.2.2)")
     func mediaType() {
-        #expect(MaterialFile.mediaType(of: Array("%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n".utf8)) == .pdf)
+        #expect(MaterialFile.mediaType(of: Array("%PDF-1.7\n1 0 obj << >> endobj\nstartxref\n9\n%%EOF\n".utf8)) == .pdf)
         #expect(MaterialFile.mediaType(of: Array("%PDF-1.7\n".utf8)) == nil, "no %%EOF: cut short")
-        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 0xFF, 0xD9]) == .jpeg)
-        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 0xFF, 0xD9, 0, 0]) == .jpeg, "trailing bytes allowed")
+        #expect(MaterialFile.mediaType(of: Array("%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n".utf8)) == nil,
+                "no cross-reference: HTML with PDF's first and last line")
+        // SOI, an APP0 segment of 4 bytes, the start of scan, image data, EOI.
+        let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0x4A, 0x46, 0xFF, 0xDA, 0, 2, 1, 2, 3, 0xFF, 0xD9]
+        #expect(MaterialFile.mediaType(of: jpeg) == .jpeg)
+        #expect(MaterialFile.mediaType(of: jpeg + [0, 0]) == .jpeg, "trailing bytes allowed")
         #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF] + Array("<html><script>".utf8)) == nil)
-        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D] + Array("IHDR".utf8) + [0, 0, 0, 1]
+        #expect(MaterialFile.mediaType(of: [0xFF, 0xD8, 0xFF, 0xE0] + Array("<html><body>hi</body></html>".utf8) + [0xFF, 0xD9]) == nil,
+                "an APP0 segment longer than the file: HTML with JPEG's first and last bytes")
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D] + Array("IHDR".utf8)
+            + [0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0] + [0x1F, 0x15, 0xC4, 0x89]
             + [0, 0, 0, 0] + Array("IEND".utf8) + [0xAE, 0x42, 0x60, 0x82]
         #expect(MaterialFile.mediaType(of: png) == .png)
         #expect(MaterialFile.mediaType(of: Array(png.prefix(8))) == nil, "a signature alone")
-        #expect(MaterialFile.mediaType(of: Array(png.dropLast(8))) == nil, "no IEND")
+        #expect(MaterialFile.mediaType(of: Array(png.dropLast(12))) == nil, "no IEND")
+        #expect(MaterialFile.mediaType(of: Array(png.prefix(8)) + Array("<html><body>IEND</body></html>".utf8)) == nil)
         #expect(MaterialFile.mediaType(of: Array("<html>".utf8)) == nil)
         #expect(MaterialFile.mediaType(of: [UInt8]()) == nil)
         #expect(MaterialFile.mediaType(of: Array("MZ\u{90}".utf8)) == nil)
