@@ -32,6 +32,7 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
     /// Host, port, database and user as given (libpq's defaults where not), without the password.
     public var description: String {
         let fields = parsedFields() ?? lenientURLFields()
+        if fields.isEmpty { return "an unreadable connection string" }
         func field(_ key: String, _ fallback: String) -> String { fields[key].flatMap { $0.isEmpty ? nil : $0 } ?? fallback }
         return "host=\(field("host", field("hostaddr", "default socket"))) port=\(field("port", "5432")) "
             + "dbname=\(field("dbname", "default")) user=\(field("user", "default"))"
@@ -65,6 +66,14 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
         guard let options = PQconninfoParse(connectionString, &errorMessage) else {
             guard let errorMessage else { return "out of memory" }
             defer { PQfreemem(errorMessage) }
+            if let schemeEnd = connectionString.range(of: "://") {
+                let scheme = connectionString[..<schemeEnd.lowerBound]
+                // Shown only when it is plainly a scheme: text before "://" could be anything.
+                if scheme.count <= 20, scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }),
+                   !["postgres", "postgresql"].contains(scheme.lowercased()) {
+                    return "the URL's scheme is \(scheme)://; it must be postgresql:// (or postgres://)"
+                }
+            }
             return Self.withholdingQuotedInput(String(cString: errorMessage).trimmingTrailingNewlines())
                 + " (expected postgresql://user:password@host:port/database, or key=value pairs such as host=/run/postgresql dbname=relieflink)"
         }

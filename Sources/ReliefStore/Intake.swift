@@ -149,7 +149,7 @@ public struct Intake: Sendable {
             WHERE id = coalesce(\(id), id) AND division_code = coalesce(\(code), division_code)
             """).decode(Bool.self)
         if inArea.first == false {
-            throw StoreFailure.forbidden("只能为本机构辖区内的申请人登记申请：所在村（社区）不在您的辖区内")
+            throw StoreFailure.forbidden("只能为本机构辖区内的申请人登记申请：申请人所在地不在您的辖区内")
         }
     }
 
@@ -173,11 +173,11 @@ public struct Intake: Sendable {
         application.greenChannelReason = application.greenChannelReason?.trimmingCharacters(in: .whitespacesAndNewlines)
         let description = application.description
         guard (1...2000).contains(description.count), description.unicodeScalars.count <= 4000, !description.contains("\0") else {
-            throw StoreFailure.invalid("申请事由应为1–2000个字符")
+            throw StoreFailure.invalid("申请事由应为1–2000个字符，且不能含空字符")
         }
         if let reason = application.greenChannelReason {
             guard (1...500).contains(reason.count), reason.unicodeScalars.count <= 500, !reason.contains("\0") else {
-                throw StoreFailure.invalid("绿色通道原因应为1–500个字符")
+                throw StoreFailure.invalid("绿色通道原因应为1–500个字符，且不能含空字符")
             }
         }
         if case .code(let code) = application.item, code.contains("\0") || code.utf8.count > 100 {

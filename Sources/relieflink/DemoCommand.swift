@@ -40,6 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.demo")
+        try http.checkListening()
         var cluster: LocalPostgresCluster?
         let url: String
         var appURL: String?

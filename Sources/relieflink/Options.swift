@@ -112,8 +112,11 @@ struct HTTPOptions: ParsableArguments {
 
     /// A failure to listen, said as the operator needs it: which address, and why.
     func listenFailure(_ error: any Error) -> any Error {
-        guard let error = error as? IOError else { return error }
         let address = "\(resolvedHostname):\(resolvedPort)"
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
+            return CommandFailure("cannot listen on \(address): no such address (check --hostname or RELIEFLINK_HOST)")
+        }
+        guard let error = error as? IOError else { return error }
         let reason = switch error.errnoCode {
         case EADDRINUSE: "the address is in use (is another server running there?)"
         case EADDRNOTAVAIL: "this machine has no such address"
@@ -121,6 +124,23 @@ struct HTTPOptions: ParsableArguments {
         default: String(cString: strerror(error.errnoCode))
         }
         return CommandFailure("cannot listen on \(address): \(reason)")
+    }
+
+    /// Fails now, before anything is set up, when the address cannot be listened on (taken,
+    /// not this machine's): a demo would otherwise seed a whole county first.
+    func checkListening() throws {
+        do {
+            let address = try SocketAddress.makeAddressResolvingHost(resolvedHostname, port: resolvedPort)
+            let descriptor = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue), 0)
+            guard descriptor >= 0 else { return }
+            defer { close(descriptor) }
+            var reuse: Int32 = 1
+            setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+            let bound = address.withSockAddr { bind(descriptor, $0, socklen_t($1)) }
+            if bound != 0 { throw IOError(errnoCode: errno, reason: "bind") }
+        } catch {
+            throw listenFailure(error)
+        }
     }
 
     var resolvedHostname: String { resolve(hostname, "RELIEFLINK_HOST") { $0 } ?? "127.0.0.1" }

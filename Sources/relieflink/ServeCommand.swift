@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try logging.makeLogger("relieflink.serve")
         let cipher = try personalDataCipher()
+        try http.checkListening()
         let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
         // A database that cannot be used stops the server at once, as it stops `jobs`: a server
         // answering /healthz while every request fails would only hide the mistake.
