@@ -1,70 +1,19 @@
--- Case and feedback numbers count per county. Before, one sequence served every county, so a
--- county's numbers showed how busy the others were, and each county's numbering had gaps.
+-- file_applications() (0017) again, with two changes.
 --
--- A sequence per county and kind, in schema county_serials, made the first time a county
--- numbers one (so a county added later needs nothing): sequences, not counter rows, so that
--- concurrent intakes never queue on a lock. Existing counties continue after the shared
--- sequence's last value, so that no number of today's repeats.
-CREATE SCHEMA county_serials;
-
--- The county's sequence of `kind` ('case', 'feedback'), made on first use. Security definer:
--- the actors may not create anything; they may draw numbers from what it made.
-CREATE FUNCTION county_serial_sequence(kind text) RETURNS regclass LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    name text := kind || '_' || replace(public.app_county_id()::text, '-', '');
-    serial regclass;
-BEGIN
-    IF kind NOT IN ('case', 'feedback') OR public.app_county_id() IS NULL THEN
-        RAISE EXCEPTION 'county_serial_sequence: no county, or an unknown kind %', kind USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    serial := to_regclass('county_serials.' || quote_ident(name));
-    IF serial IS NULL THEN
-        BEGIN
-            EXECUTE format('CREATE SEQUENCE county_serials.%I', name);
-            EXECUTE format('GRANT USAGE ON SEQUENCE county_serials.%I TO relieflink_tables', name);
-        EXCEPTION WHEN duplicate_table OR unique_violation THEN
-            NULL;  -- another transaction made it meanwhile
-        END;
-        serial := to_regclass('county_serials.' || quote_ident(name));
-    END IF;
-    RETURN serial;
-END
-$$;
-REVOKE ALL ON FUNCTION county_serial_sequence(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION county_serial_sequence(text) TO relieflink_tables;
-GRANT USAGE ON SCHEMA county_serials TO relieflink_tables;
-
--- The county's next number of `kind`.
-CREATE FUNCTION county_serial(kind text) RETURNS bigint LANGUAGE sql VOLATILE AS
-$$ SELECT nextval(county_serial_sequence(kind)) $$;
-GRANT EXECUTE ON FUNCTION county_serial(text) TO relieflink_tables;
-
-DO $$
-DECLARE
-    county uuid;
-    next_case bigint := (SELECT last_value + 1 FROM case_number_seq);
-    next_feedback bigint := (SELECT last_value + 1 FROM feedback_number_seq);
-BEGIN
-    FOR county IN SELECT county_id FROM counties LOOP
-        EXECUTE format('CREATE SEQUENCE county_serials.%I START WITH %s', 'case_' || replace(county::text, '-', ''), next_case);
-        EXECUTE format('CREATE SEQUENCE county_serials.%I START WITH %s', 'feedback_' || replace(county::text, '-', ''), next_feedback);
-        EXECUTE format('GRANT USAGE ON SEQUENCE county_serials.%I, county_serials.%I TO relieflink_tables',
-                       'case_' || replace(county::text, '-', ''), 'feedback_' || replace(county::text, '-', ''));
-    END LOOP;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION next_case_number() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    RETURN left(county_division_code(), 6) || '-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
-           || lpad(county_serial('case')::text, 7, '0');
-END
-$$;
-
--- file_applications() of 0017 as it was, numbering with county_serial (0022 serializes it per
--- applicant under its old name's wrapper).
-CREATE OR REPLACE FUNCTION file_applications_unserialized(
+-- 1. Applications of one applicant are filed one transaction after another, so that the second
+-- always sees the first and is flagged as its possible duplicate (§5.1: flagged to the agent,
+-- never merged). Before, two filed at the same moment (two filing groups, two windows, two
+-- 12345 pushes) each missed the other, uncommitted, and neither was flagged.
+--
+-- A transaction-scoped advisory lock per applicant (the look-up hash), taken before the
+-- filing statement reads the open cases: under READ COMMITTED that statement's snapshot then
+-- holds every earlier filing of the applicant. Keys are taken in ascending order, so two groups
+-- sharing applicants cannot deadlock. The locks use the two-key form under class 4012 (the
+-- standard's number), apart from the migrator's one-key lock.
+--
+-- 2. Case numbers count per county (0022's county_serial_sequence), the sequence resolved once
+-- per group.
+CREATE OR REPLACE FUNCTION file_applications(
     channel intake_channel, window_id uuid, created_by uuid, actor_label text,
     case_ids uuid[], items uuid[], item_codes text[], places uuid[], place_codes text[],
     descriptions text[], green_channel_reasons text[],
@@ -75,7 +24,7 @@ CREATE OR REPLACE FUNCTION file_applications_unserialized(
                  possible_duplicate_of uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
-    -- Case numbers: county code, Shanghai date, then the county's own next serial (0023).
+    -- Case numbers: county code, Shanghai date, then the county's own next serial (0022).
     number_prefix text := left(county_division_code(), 6) || '-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-';
     case_serial regclass := county_serial_sequence('case');
     actor_org uuid := CASE WHEN created_by IS NOT NULL THEN (SELECT o.id FROM orgs o WHERE o.path = app_org_path()) END;
@@ -89,6 +38,11 @@ BEGIN
             cardinality(birth_dates), cardinality(query_code_hashes), cardinality(hotline_order_numbers)]) AS n) <> 1 THEN
         RAISE EXCEPTION 'file_applications takes arrays of one length' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- One applicant at a time (see above): the lock is taken before this statement's snapshot.
+    PERFORM pg_advisory_xact_lock(4012, key)
+    FROM (SELECT DISTINCT hashtext(app_county_id()::text || encode(lookup, 'hex')) AS key
+          FROM unnest(lookups) AS lookup WHERE lookup IS NOT NULL) applicants
+    ORDER BY key;
     RETURN QUERY
     WITH application AS (
         SELECT a.*, chosen.id AS item_id, chosen.version AS item_version, chosen.name AS item_name, place.id AS org_id,
