@@ -150,10 +150,15 @@ extension Workflow {
                 WHERE id = \(extensionID)
                 """)
             if approve {
-                try await transaction.execute("""
-                    UPDATE case_assignments SET due_at = due_at + make_interval(days => \(days)) WHERE id = \(assignmentID)
-                    """)
-                try await transaction.execute("UPDATE cases SET due_at = due_at + make_interval(days => \(days)) WHERE id = \(caseID)")
+                // Working days on the county's calendar, as the extended deadline counts them.
+                let calendar = try await Calendars(store: store).workingCalendar(in: transaction)
+                let (assignmentDue, caseDue) = try await transaction.query("""
+                    SELECT a.due_at, c.due_at FROM case_assignments a JOIN cases c ON c.county_id = a.county_id AND c.id = a.case_id
+                    WHERE a.id = \(assignmentID)
+                    """).decode((Date?, Date?).self)[0]
+                let later = { (due: Date?) in due.map { calendar.adding(workingDays: Int(days), to: $0) } }
+                try await transaction.execute("UPDATE case_assignments SET due_at = \(later(assignmentDue)) WHERE id = \(assignmentID)")
+                try await transaction.execute("UPDATE cases SET due_at = \(later(caseDue)) WHERE id = \(caseID)")
             }
             try await CaseTimeline.append(in: transaction, caseID: caseID, action: approve ? "extension_approved" : "extension_refused",
                                           from: nil, to: nil, actor: .init(userID: context.userID, label: nil), reason: note,

@@ -67,12 +67,16 @@ public struct Workflow: Sendable {
             }
             try await Self.requireHandlingDepartments(transaction, departments)
             let forJointOffice = locked.status == .jointReview
+            // The item's limit is in working days on the county's calendar; the SLA's deadlines
+            // (green channel, county policy) replace this estimate when they open.
+            let due = try await Calendars(store: store).workingCalendar(in: transaction)
+                .adding(workingDays: locked.itemTimeLimitDays, to: Date())
             for department in departments {
                 // A department dispatched again (after a return or a reopening) starts over.
                 try await transaction.execute("""
                     INSERT INTO case_assignments (county_id, case_id, department_id, lead, dispatched_by, for_joint_office, due_at)
                     VALUES (current_setting('app.county_id')::uuid, \(caseID), \(department), \(department == lead), \(context.userID),
-                            \(forJointOffice), now() + make_interval(days => \(Int32(locked.itemTimeLimitDays))))
+                            \(forJointOffice), \(due))
                     ON CONFLICT (county_id, case_id, department_id) DO UPDATE SET
                         status = 'pending', lead = excluded.lead, dispatched_by = excluded.dispatched_by,
                         for_joint_office = excluded.for_joint_office, assigned_at = now(), due_at = excluded.due_at,
@@ -81,9 +85,7 @@ public struct Workflow: Sendable {
                         superseded_at = NULL
                     """)
             }
-            try await transaction.execute("""
-                UPDATE cases SET due_at = now() + make_interval(days => \(Int32(locked.itemTimeLimitDays))) WHERE id = \(caseID)
-                """)
+            try await transaction.execute("UPDATE cases SET due_at = \(due) WHERE id = \(caseID)")
             return ["departments": departments.map(\.uuidString).joined(separator: ",").lowercased(),
                     "lead": lead.uuidString.lowercased(), "for_joint_office": String(forJointOffice)]
         }
@@ -94,9 +96,10 @@ public struct Workflow: Sendable {
         try context.require(anyOf: Self.center, "只有救助中心可以提交联席会议。")
         let note = try note.map { try Self.text($0, "提交说明", 1...2000) }
         try await act(context, caseID: caseID, action: .refer, reason: note ?? reason.title) { transaction, _, _ in
+            // The joint review's standard limit, in working days, until its deadline opens.
+            let due = try await Calendars(store: store).workingCalendar(in: transaction).adding(workingDays: 5, to: Date())
             try await transaction.execute("""
-                UPDATE cases SET referral_reason = \(reason.rawValue)::referral_reason, referral_note = \(note),
-                                 due_at = now() + interval '5 days'
+                UPDATE cases SET referral_reason = \(reason.rawValue)::referral_reason, referral_note = \(note), due_at = \(due)
                 WHERE id = \(caseID)
                 """)
             return ["referral_reason": reason.rawValue]

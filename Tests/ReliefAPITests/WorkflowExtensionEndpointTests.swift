@@ -8,8 +8,6 @@ import Testing
 /// which moves the deadlines, or refuses; a decided request is not decided again.
 @Suite("Workflow extensions over HTTP")
 struct WorkflowExtensionEndpointTests {
-    static let week: TimeInterval = 7 * 86_400
-
     @Test("§5.4 延期: a request on an accepted assignment is recorded; a second one while it is open answers 409; the manager's approval moves the assignment's and the case's dueAt by the days; deciding it again answers 409")
     func requestApproveAndDecideAgain() async throws {
         try await APITester.run { api in
@@ -62,8 +60,11 @@ struct WorkflowExtensionEndpointTests {
         #expect(approved.extensions.first?["status"] as? String == "approved" && approved.extensions.first?["decisionNote"] as? String == "同意延期")
         let movedAssignment = try #require(apiDate(approved.assignment(assignment)?["dueAt"]))
         let movedCase = try #require(apiDate(approved.handling["dueAt"]))
-        #expect(abs(movedAssignment.timeIntervalSince(assignmentDue) - Self.week) < 1, "assignment due \(assignmentDue) → \(movedAssignment)")
-        #expect(abs(movedCase.timeIntervalSince(caseDue) - Self.week) < 1, "case due \(caseDue) → \(movedCase)")
+        // Seven working days on the county's calendar (no holidays set here: weekends only).
+        let calendar = WorkingCalendar()
+        #expect(abs(movedAssignment.timeIntervalSince(calendar.adding(workingDays: 7, to: assignmentDue))) < 1,
+                "assignment due \(assignmentDue) → \(movedAssignment)")
+        #expect(abs(movedCase.timeIntervalSince(calendar.adding(workingDays: 7, to: caseDue))) < 1, "case due \(caseDue) → \(movedCase)")
         #expect(approved.events.last?["action"] as? String == "extension_approved")
 
         let after = try await desk.snapshot(id)
