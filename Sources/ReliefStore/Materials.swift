@@ -87,8 +87,11 @@ public struct Materials: Sendable {
         }
     }
 
+    /// A material's bytes: scans of id cards, income proofs. Personal data unmasked, so only for
+    /// the roles that may reveal an applicant's data (not auditors, who read cases masked).
     public func download(_ context: TenantContext, caseID: UUID, id: UUID) async throws -> Download {
-        try await store.withTenant(context) { transaction in
+        try context.require(anyOf: Cases.mayReveal, "您的角色只能查看脱敏后的信息，不能下载申请材料原件。")
+        return try await store.withTenant(context) { transaction in
             guard let row = try await transaction.query("""
                 SELECT \(Self.materialColumns), content FROM case_materials WHERE case_id = \(caseID) AND id = \(id)
                 """).first else { throw StoreFailure.notFound }

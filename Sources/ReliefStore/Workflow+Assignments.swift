@@ -95,6 +95,8 @@ extension Workflow {
         try context.require(anyOf: Self.departmentStaff, "只有承办部门人员可以办结。")
         let content = try Self.text(content, "办理结果", 1...4000)
         if let amount, amount < 0 || amount > 10_000_000 { throw StoreFailure.invalid("救助金额应在0–10000000元之间") }
+        // Yuan and fen: a finer amount would be rounded where the applicant is told it.
+        if let amount, amount != amount.rounded(scale: 2) { throw StoreFailure.invalid("救助金额最多精确到分（两位小数）") }
         if outcome == .denied, let amount, amount > 0 { throw StoreFailure.invalid("不予救助时不应有救助金额") }
         return try await actOnAssignment(context, assignmentID: assignmentID, action: .recordOutcome, reason: content) { transaction, assignment, locked in
             let open = try await transaction.query("""
@@ -218,5 +220,15 @@ extension Workflow {
                                          "assignment_status": next.rawValue])
             return caseID
         }
+    }
+}
+
+extension Decimal {
+    /// Rounded half up to `scale` decimal places.
+    func rounded(scale: Int) -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, scale, .plain)
+        return result
     }
 }

@@ -223,6 +223,9 @@ struct MaterialsEndpointTests {
             let review = try await api.send(.put, "/api/v1/cases/\(caseID)/materials/\(materialID)/review", token: auditor,
                                             json: ["result": "accepted"])
             #expect(review.status == .forbidden)
+            // Nor read the scans: they are the applicant's personal data, unmasked.
+            let content = try await api.send(.get, "/api/v1/cases/\(caseID)/materials/\(materialID)/content", token: auditor)
+            #expect(content.status == .forbidden && content.isProblem)
             #expect(try await upload(api, "rl_nonsense", caseID: caseID, Self.png, contentType: "image/png").status == .unauthorized)
 
             #expect(try await api.ownerCount("SELECT count(*) FROM case_materials") == 1)

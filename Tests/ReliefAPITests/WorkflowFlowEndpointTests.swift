@@ -307,6 +307,8 @@ struct HotlineFlow {
     /// §5.5–§5.6: both departments record their results; the last one completes the case.
     func outcomes(_ receipt: CaseDesk.Receipt, civil: String, medical: String) async throws {
         let id = receipt.id
+        // An amount finer than a fen would reach the applicant rounded: refused, nothing recorded.
+        expectProblem(try await desk.outcome(civil, by: desk.civil, "granted", amount: 0.001), .badRequest, "an amount of 0.001 yuan")
         let first = try await desk.outcome(civil, by: desk.civil, "granted", amount: 1200, content: "纳入低保，发放救助金")
         expectOK(first, "民政局 grants")
         #expect(first.caseStatus == "in_progress" && first.assignment(civil)?["outcomeAmount"] as? Double == 1200)
