@@ -183,12 +183,13 @@ public struct Cases: Sendable {
         } else if !roles.isDisjoint(with: [.departmentManager, .departmentAgent]) {
             filter = """
                 EXISTS (SELECT 1 FROM case_assignments a WHERE a.county_id = c.county_id AND a.case_id = c.id
-                        AND a.department_id = \(context.departmentID) AND a.status IN ('pending', 'accepted'))
+                        AND a.department_id = \(context.departmentID) AND a.status IN ('pending', 'accepted') AND a.superseded_at IS NULL)
                 """
         } else if !roles.isDisjoint(with: [.townshipAgent, .villageAgent]) {
             filter = """
-                EXISTS (SELECT 1 FROM case_tasks t WHERE t.county_id = c.county_id AND t.case_id = c.id AND t.status = 'open'
-                        AND t.org_path <@ \(context.orgPath)::ltree)
+                EXISTS (SELECT 1 FROM case_tasks t JOIN case_assignments a ON a.county_id = t.county_id AND a.id = t.assignment_id
+                        WHERE t.county_id = c.county_id AND t.case_id = c.id AND t.status = 'open'
+                        AND a.status = 'accepted' AND a.superseded_at IS NULL AND t.org_path <@ \(context.orgPath)::ltree)
                 """
         } else {
             return []

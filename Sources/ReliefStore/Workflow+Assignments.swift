@@ -69,9 +69,13 @@ extension Workflow {
         try context.require(anyOf: [.townshipAgent, .villageAgent], "只有乡镇（街道）、村（社区）经办人员可以反馈调查结果。")
         let report = try Self.text(report, "调查结果", 1...4000)
         return try await store.withTenant(context) { transaction in
-            guard let (caseID, status) = try await transaction.query("""
-                SELECT case_id, status::text FROM case_tasks WHERE id = \(taskID) AND org_path <@ \(context.orgPath)::ltree FOR UPDATE
-                """).decode((UUID, String).self).first else { throw StoreFailure.notFound }
+            guard let (caseID, status, stillHandled) = try await transaction.query("""
+                SELECT t.case_id, t.status::text, a.superseded_at IS NULL AND a.status = 'accepted'
+                FROM case_tasks t JOIN case_assignments a ON a.county_id = t.county_id AND a.id = t.assignment_id
+                WHERE t.id = \(taskID) AND t.org_path <@ \(context.orgPath)::ltree FOR UPDATE OF t
+                """).decode((UUID, String, Bool).self).first else { throw StoreFailure.notFound }
+            // Field work for an assignment that ended (withdrawn, returned, finished) is not reported.
+            guard stillHandled else { throw StoreFailure.conflict("该任务所属的办理已结束（撤回、退回或已办结），无需再反馈") }
             let current = TaskStatus(rawValue: status) ?? .open
             guard TaskWorkflow.next(from: current, on: .report) != nil else {
                 throw StoreFailure.notAllowed(state: current.rawValue, action: TaskAction.report.rawValue,
@@ -108,6 +112,9 @@ extension Workflow {
                        outcome_amount = \(amount), done_by = \(context.userID), done_at = now()
                 WHERE id = \(assignmentID)
                 """)
+            // Done: the time an open extension asked for is no longer needed.
+            try await Workflow.answerOpenExtensions(transaction, caseID: locked.id, assignmentID: assignmentID, by: context.userID,
+                                                    note: "已办结，无需延期")
             let money = amount.map { "，救助金额\($0)元" } ?? ""
             try await Self.notifyApplicant(transaction, locked,
                                            "您的申请（编号 \(locked.caseNumber)）\(assignment.departmentName)已办结：\(outcome.title)\(money)。\(content)")
@@ -146,6 +153,11 @@ extension Workflow {
                 SELECT case_id, assignment_id, days, status::text FROM case_extensions WHERE id = \(extensionID) FOR UPDATE
                 """).decode((UUID, UUID, Int32, String).self).first else { throw StoreFailure.notFound }
             guard status == "requested" else { throw StoreFailure.conflict("该延期申请已审批") }
+            // Only while the assignment is still being handled (refusals answered the rest).
+            let handling = try await transaction.query("""
+                SELECT status = 'accepted' AND superseded_at IS NULL FROM case_assignments WHERE id = \(assignmentID)
+                """).scalar(Bool.self) ?? false
+            guard handling else { throw StoreFailure.conflict("该任务已不在办理中（已办结、退回或撤回），延期申请无需审批") }
             try await transaction.execute("""
                 UPDATE case_extensions SET status = \(approve ? "approved" : "refused")::extension_status, decided_by = \(context.userID),
                        decided_at = now(), decision_note = \(note)

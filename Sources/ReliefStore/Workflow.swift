@@ -194,8 +194,25 @@ public struct Workflow: Sendable {
         let reason = try Self.text(reason, "撤回原因", 1...2000)
         try await act(context, caseID: caseID, action: .withdraw, reason: reason) { transaction, _, _ in
             try await transaction.execute("UPDATE cases SET due_at = NULL WHERE id = \(caseID)")
+            // The work under way ends with the application: the departments' assignments are
+            // no longer current (out of their queues, nothing more to sign or finish), and an
+            // extension still asked for is answered.
+            try await transaction.execute("""
+                UPDATE case_assignments SET superseded_at = now() WHERE case_id = \(caseID) AND superseded_at IS NULL
+                """)
+            try await Self.answerOpenExtensions(transaction, caseID: caseID, by: context.userID, note: "申请已撤回")
             return [:]
         }
+    }
+
+    /// Refuses the extensions still asked for on the case (or on one assignment): the work they
+    /// asked time for has ended.
+    static func answerOpenExtensions(_ transaction: TenantTransaction, caseID: UUID, assignmentID: UUID? = nil, by user: UUID,
+                                     note: String) async throws {
+        try await transaction.execute("""
+            UPDATE case_extensions SET status = 'refused', decided_by = \(user), decided_at = now(), decision_note = \(note)
+            WHERE case_id = \(caseID) AND status = 'requested' AND (\(assignmentID)::uuid IS NULL OR assignment_id = \(assignmentID))
+            """)
     }
 
     // MARK: The one way a case changes state

@@ -20,6 +20,45 @@ struct WorkflowExtensionEndpointTests {
         }
     }
 
+    @Test("withdrawing a case ends its work: assignments leave the queues, open field work cannot be reported, an open extension is answered")
+    func withdrawalEndsWork() async throws {
+        try await APITester.run { api in
+            let desk = try await CaseDesk.make(api)
+            let receipt = try await desk.caseIn(.inProgress, 2)
+            let assignment = try await desk.assignment(receipt.id)
+            let delegated = try await desk.delegate(assignment, by: desk.civil)
+            expectOK(delegated, "delegate")
+            let task = try #require(delegated.tasks.first?["id"] as? String)
+            expectOK(try await desk.requestExtension(assignment, by: desk.civil, days: 3), "request")
+            let extensionID = try #require(try await desk.detail(receipt.id).extensions.first?["id"] as? String)
+            #expect(try await desk.queue(desk.civil) == [receipt.id])
+            #expect(try await desk.queue(desk.villageA) == [receipt.id])
+
+            expectOK(try await desk.withdraw(receipt.id), "withdraw")
+            #expect(try await desk.queue(desk.civil).isEmpty, "the department's queue")
+            #expect(try await desk.queue(desk.villageA).isEmpty, "the village's queue")
+            expectProblem(try await desk.report(task, by: desk.villageA), .conflict, "reporting field work of a withdrawn case")
+            expectProblem(try await desk.decideExtension(extensionID, approve: true), .conflict, "approving an extension of a withdrawn case")
+            let after = try await desk.detail(receipt.id)
+            #expect(after.extensions.first?["status"] as? String == "refused", "\(after.extensions)")
+            #expect(!after.events.contains { $0["action"] as? String == "extension_approved" })
+        }
+    }
+
+    @Test("recording the outcome answers an open extension request: it cannot be approved on a finished assignment")
+    func outcomeAnswersExtension() async throws {
+        try await APITester.run { api in
+            let desk = try await CaseDesk.make(api)
+            let receipt = try await desk.caseIn(.inProgress, 3)
+            let assignment = try await desk.assignment(receipt.id)
+            expectOK(try await desk.requestExtension(assignment, by: desk.civil, days: 3), "request")
+            let extensionID = try #require(try await desk.detail(receipt.id).extensions.first?["id"] as? String)
+            expectOK(try await desk.outcome(assignment, by: desk.civil), "outcome")
+            expectProblem(try await desk.decideExtension(extensionID, approve: true), .conflict, "approving after the outcome")
+            #expect(try await desk.detail(receipt.id).extensions.first?["status"] as? String == "refused")
+        }
+    }
+
     /// The first request: 200, one extension `requested` with its days and reason; nothing else moves.
     func request(_ desk: CaseDesk, _ id: String, _ assignment: String) async throws -> String {
         expectProblem(try await desk.requestExtension(assignment, by: desk.civil, days: 0), .badRequest, "0 days")
