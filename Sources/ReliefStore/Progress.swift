@@ -70,7 +70,8 @@ public struct Progress: Sendable {
     /// notices, nothing internal.
     static func note(for event: CaseTimeline.Event) -> String? {
         switch event.action {
-        case "reject", "withdraw", "sign_for", "record_outcome", "extension_approved": event.reason
+        // What the applicant must know: why, what to bring, and what to supply (补正).
+        case "reject", "withdraw", "sign_for", "record_outcome", "extension_approved", "await_applicant", "material_reviewed": event.reason
         default: nil
         }
     }

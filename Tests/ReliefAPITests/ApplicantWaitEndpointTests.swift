@@ -29,6 +29,9 @@ struct ApplicantWaitEndpointTests {
             let progress = try await desk.progress(receipt)
             let actions = progress.events.compactMap { $0["action"] as? String }
             #expect(actions.contains("await_applicant") && actions.contains("applicant_returned"), "\(progress.text)")
+            // The applicant reads there what to supply, as the notice said.
+            let asking = progress.events.first { $0["action"] as? String == "await_applicant" }
+            #expect(asking?["note"] as? String == Self.missing, "\(progress.text)")
         }
     }
 
