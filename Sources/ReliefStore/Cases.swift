@@ -177,9 +177,10 @@ public struct Cases: Sendable {
         let roles = context.roles
         let filter: PostgresQuery
         if !roles.isDisjoint(with: [.centerManager, .centerAgent]) {
-            filter = "c.status = 'submitted'"
+            // New applications, and the joint office's decisions to act on (dispatch or reject).
+            filter = "(c.status = 'submitted' OR (c.status = 'joint_review' AND c.joint_decided_at IS NOT NULL))"
         } else if roles.contains(.jointOffice) {
-            filter = "c.status = 'joint_review'"
+            filter = "c.status = 'joint_review' AND c.joint_decided_at IS NULL"
         } else if !roles.isDisjoint(with: [.departmentManager, .departmentAgent]) {
             filter = """
                 EXISTS (SELECT 1 FROM case_assignments a WHERE a.county_id = c.county_id AND a.case_id = c.id

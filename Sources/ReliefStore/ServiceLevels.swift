@@ -204,6 +204,8 @@ struct CaseSnapshot {
     let enteredStatusAt: Date
     let awaitingApplicantSince: Date?
     let applicantWaitSeconds: Double
+    /// The joint office has decided (the case waits in joint_review for the center to act).
+    let jointDecided: Bool
     let assignments: [Assignment]
 
     struct Assignment {
@@ -224,16 +226,19 @@ struct CaseSnapshot {
                              WHERE e.county_id = c.county_id AND e.case_id = c.id AND e.to_status = c.status
                                -- Only events that moved the case: a decision or a wait leaves the stage's clock alone.
                                AND e.from_status IS DISTINCT FROM e.to_status), c.created_at),
-                   c.awaiting_applicant_since, c.applicant_wait_seconds
+                   c.awaiting_applicant_since, c.applicant_wait_seconds, c.joint_decided_at IS NOT NULL
             FROM cases c
             LEFT JOIN catalog_item_versions v ON v.county_id = c.county_id AND v.item_id = c.item_id AND v.version = c.item_version
             WHERE c.id = \(caseID)
-            """).decode((String, Bool, Int32, Date, Date?, Double).self).first,
+            """).decode((String, Bool, Int32, Date, Date?, Double, Bool).self).first,
             let status = CaseStatus(rawValue: row.0) else { return nil }
         let assignments = try await transaction.query("""
             SELECT a.id, a.department_id, a.status::text, a.assigned_at, a.signed_at,
+                   -- Extensions of this round only: a department dispatched again (a reopened case)
+                   -- starts without the time granted to its earlier round.
                    coalesce((SELECT sum(x.days) FROM case_extensions x
-                             WHERE x.county_id = a.county_id AND x.assignment_id = a.id AND x.status = 'approved'), 0)::int4,
+                             WHERE x.county_id = a.county_id AND x.assignment_id = a.id AND x.status = 'approved'
+                               AND x.decided_at >= a.assigned_at), 0)::int4,
                    a.awaiting_applicant_since, a.applicant_wait_seconds
             FROM case_assignments a
             WHERE a.case_id = \(caseID) AND a.superseded_at IS NULL
@@ -243,7 +248,7 @@ struct CaseSnapshot {
                                   extensionWorkingDays: Int(row.5), awaitingApplicantSince: row.6, applicantWaitSeconds: row.7)
             }
         return CaseSnapshot(status: status, green: row.1, itemLimitDays: Int(row.2), enteredStatusAt: row.3,
-                            awaitingApplicantSince: row.4, applicantWaitSeconds: row.5, assignments: assignments)
+                            awaitingApplicantSince: row.4, applicantWaitSeconds: row.5, jointDecided: row.6, assignments: assignments)
     }
 
     /// The stages the case is in now, each with its start and who answers for it.
@@ -255,7 +260,8 @@ struct CaseSnapshot {
         case .submitted:
             return [.init(stage: .acceptance, assignmentID: nil, departmentID: nil, start: enteredStatusAt, extensionWorkingDays: 0,
                           pausedSince: awaitingApplicantSince, pausedSeconds: applicantWaitSeconds)]
-        case .jointReview: return whole(.jointReview)
+        // The office's review ends with its decision; the center then acts on it.
+        case .jointReview: return jointDecided ? [] : whole(.jointReview)
         case .completed: return whole(.summary)
         case .dispatched, .inProgress:
             return assignments.compactMap { assignment in

@@ -227,7 +227,8 @@ struct HotlineFlow {
         #expect(decided.caseStatus == "joint_review" && decided.handling["jointRelief"] as? Bool == true)
         #expect(decided.handling["jointPlan"] as? String == CaseDesk.plan)
         #expect(decided.events.last?["action"] as? String == "decide" && decided.events.last?["visibleToApplicant"] as? Bool == false)
-        #expect(try await desk.queue(desk.jointOffice) == [id], "still the joint office's until dispatched")
+        #expect(try await desk.queue(desk.jointOffice).isEmpty, "decided: no longer the office's work")
+        #expect(try await desk.queue(desk.agent).contains(id), "the center's, to dispatch on the office's behalf")
         try await checkProgress(receipt, "joint_review", responsible: ["社会救助联席会议办公室"])
     }
 

@@ -238,12 +238,12 @@ struct DeadlineSyncTests {
         #expect(try await world.openDeadlines(withdrawn.caseID).isEmpty)
     }
 
-    @Test("the joint office's decision does not restart the joint review deadline: it still starts at the referral")
-    func decisionKeepsJointReviewDeadline() async throws {
-        try await JobsWorld.run { try await Self.decisionKeepsJointReviewDeadline($0) }
+    @Test("the joint office's decision ends the joint review deadline as met, without restarting it")
+    func decisionEndsJointReviewDeadline() async throws {
+        try await JobsWorld.run { try await Self.decisionEndsJointReviewDeadline($0) }
     }
 
-    static func decisionKeepsJointReviewDeadline(_ world: JobsWorld) async throws {
+    static func decisionEndsJointReviewDeadline(_ world: JobsWorld) async throws {
         let receipt = try await world.file(41)
         try await world.workflow.refer(world.manager, caseID: receipt.caseID, reason: .severalDepartments, note: nil)
         try await world.levels.sync(countyID: world.countyID, caseID: receipt.caseID)
@@ -256,12 +256,13 @@ struct DeadlineSyncTests {
         try await Task.sleep(for: .milliseconds(50))
         try await world.workflow.decide(office, caseID: receipt.caseID, relief: true, plan: "民政局牵头纳入低保。", reason: nil,
                                         departmentIDs: [world.civilID], leadDepartmentID: world.civilID)
-        // A sync after the decision (the referral's job run late, or run again) finds the same stage.
+        // The decision ends the office's stage (met); it does not restart its clock. The case
+        // waits in joint_review for the center, which the office is no longer timed for.
         try await world.levels.sync(countyID: world.countyID, caseID: receipt.caseID)
         let deadlines = try await world.deadlines(receipt.caseID)
         #expect(deadlines.count == 1, "the decision restarted the joint review clock: \(deadlines.map { "\($0.stage) \($0.startedAt) \($0.endReason ?? "open")" })")
-        let open = try #require(try await world.openDeadlines(receipt.caseID).first)
-        #expect(open.id == referred.id && sameInstant(open.startedAt, referred.startedAt))
+        #expect(deadlines.first?.id == referred.id && deadlines.first?.endReason == "met")
+        #expect(try await world.openDeadlines(receipt.caseID).isEmpty)
     }
 
     static func jointOfficeID(_ world: JobsWorld) async throws -> UUID {
