@@ -265,6 +265,34 @@ struct DeadlineSyncTests {
         #expect(try await world.openDeadlines(receipt.caseID).isEmpty)
     }
 
+    @Test("a department dispatched again after a reopening starts its handling without the earlier round's extension",
+          .timeLimit(.minutes(2)))
+    func reopenedRoundStartsAfresh() async throws {
+        try await JobsWorld.run { try await Self.reopenedRoundStartsAfresh($0) }
+    }
+
+    static func reopenedRoundStartsAfresh(_ world: JobsWorld) async throws {
+        let receipt = try await world.file(42)
+        let civil = try await world.staff("civil.agent", department: world.civilID, roles: [.departmentAgent])
+        try await world.dispatch(receipt.caseID, to: [world.civilID])
+        let assignment = try await world.assignment(receipt.caseID, world.civilID)
+        try await world.workflow.signFor(civil, assignmentID: assignment, applicantNotice: "请到民政局窗口办理。")
+        try await world.workflow.requestExtension(civil, assignmentID: assignment, days: 3, reason: "需补充调查")
+        let extensionID = try #require(try await world.owner.query("SELECT id FROM case_extensions WHERE assignment_id = \(assignment)").scalar(UUID.self))
+        try await world.workflow.decideExtension(world.manager, extensionID: extensionID, approve: true, note: nil)
+        try await world.levels.sync(countyID: world.countyID, caseID: receipt.caseID)
+        #expect(try await world.openDeadlines(receipt.caseID).first?.extensionWorkingDays == 3)
+        try await world.workflow.recordOutcome(civil, assignmentID: assignment, outcome: .granted, content: "纳入低保。", amount: 500)
+        try await world.workflow.close(world.manager, caseID: receipt.caseID, summary: "已办结。")
+        try await world.workflow.followUp(world.manager, caseID: receipt.caseID, satisfaction: 2, comments: "救助金额有误", reopen: true)
+        try await Task.sleep(for: .milliseconds(20))
+        try await world.dispatch(receipt.caseID, to: [world.civilID])
+        try await world.workflow.signFor(civil, assignmentID: assignment, applicantNotice: "请再次到民政局窗口办理。")
+        try await world.levels.sync(countyID: world.countyID, caseID: receipt.caseID)
+        let handling = try #require(try await world.openDeadlines(receipt.caseID).first { $0.stage == "handling" })
+        #expect(handling.extensionWorkingDays == 0, "the new round inherited \(handling.extensionWorkingDays) days")
+    }
+
     static func jointOfficeID(_ world: JobsWorld) async throws -> UUID {
         try #require(try await world.owner.query("SELECT id FROM departments WHERE kind = 'joint_office'").scalar(UUID.self))
     }
