@@ -111,12 +111,10 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
         guard let outcome = Outcome(rawValue: body.outcome.rawValue) else { throw Problem.invalid("未知的办理结果") }
         let amount = try body.amount.map { amount in
-            guard amount.isFinite else { throw Problem.invalid("救助金额无效") }
-            // Money in fen: two decimals, as the column keeps it. A finer amount is refused, not
-            // rounded: the applicant would be told another sum than the one entered.
-            let fen = (amount * 100).rounded()
-            guard abs(amount * 100 - fen) < 1e-6 else { throw Problem.invalid("救助金额最多精确到分（两位小数）") }
-            return Decimal(fen) / 100
+            // The number as written (its shortest decimal form), not the binary double's
+            // expansion: the workflow refuses an amount finer than a fen, it never rounds one.
+            guard amount.isFinite, let decimal = Decimal(string: String(amount)) else { throw Problem.invalid("救助金额无效") }
+            return decimal
         }
         let caseID = try await workflow.recordOutcome(context, assignmentID: try pathID(input.path.assignmentId), outcome: outcome,
                                                       content: body.content, amount: amount)
