@@ -54,10 +54,7 @@ extension Intake {
         case .id(let id): (id, nil)
         case .code(let code): (nil, code)
         }
-        let (placeID, placeCode): (UUID?, String?) = switch application.place {
-        case .org(let id): (id, nil)
-        case .divisionCode(let code): (nil, code)
-        }
+        let (placeID, placeCode) = application.place.columns
         let birth = applicant.idNumber.birthDate
         return SealedApplication(
             caseID: caseID, itemID: itemID, itemCode: itemCode, placeID: placeID, placeCode: placeCode,

@@ -27,6 +27,14 @@ public struct Intake: Sendable {
         case org(UUID)
         /// A 12-digit division code, as citizens and the 12345 platform know it.
         case divisionCode(String)
+
+        /// The place as the two nullable columns the statements take it in.
+        var columns: (orgID: UUID?, divisionCode: String?) {
+            switch self {
+            case .org(let id): (id, nil)
+            case .divisionCode(let code): (nil, code)
+            }
+        }
     }
 
     public enum Item: Sendable, Equatable {
@@ -140,10 +148,7 @@ public struct Intake: Sendable {
     /// Refuses a place outside the agent's area with 403; an unknown place is left to filing,
     /// which refuses it as unknown.
     private func requirePlace(_ place: Place, within context: TenantContext, in transaction: TenantTransaction) async throws {
-        let (id, code): (UUID?, String?) = switch place {
-        case .org(let id): (id, nil)
-        case .divisionCode(let code): (nil, code)
-        }
+        let (id, code) = place.columns
         let inArea = try await transaction.query("""
             SELECT path <@ \(context.orgPath)::ltree FROM orgs
             WHERE id = coalesce(\(id), id) AND division_code = coalesce(\(code), division_code)
