@@ -23,18 +23,34 @@ extension Workflow {
     }
 
     /// 退单: not the department's remit; the case goes back to the center's queue when no
-    /// department is left on it, and the return is counted.
+    /// department is left on it, and the return is counted. A lead that returns passes the lead
+    /// to a department still on the case (sql/migrations/0026), which the timeline records.
     @discardableResult
     public func returnAssignment(_ context: TenantContext, assignmentID: UUID, reason: String) async throws -> UUID {
         try context.require(anyOf: Self.departmentStaff, "只有承办部门人员可以退单。")
         let reason = try Self.text(reason, "退单理由", 1...2000)
-        return try await actOnAssignment(context, assignmentID: assignmentID, action: .return, reason: reason) { transaction, _, locked in
+        return try await actOnAssignment(context, assignmentID: assignmentID, action: .return, reason: reason) { transaction, assignment, locked in
             try await transaction.execute("""
                 UPDATE case_assignments SET return_reason = \(reason), returned_by = \(context.userID), returned_at = now(), lead = false
                 WHERE id = \(assignmentID)
                 """)
             try await transaction.execute("UPDATE cases SET return_count = return_count + 1 WHERE id = \(locked.id)")
+            try await Self.passLead(transaction, after: assignment, of: locked, by: context.userID)
         }
+    }
+
+    /// Records on the timeline where the lead went when `returned` was leading (牵头部门变更).
+    private static func passLead(_ transaction: TenantTransaction, after returned: LockedAssignment, of locked: LockedCase,
+                                 by userID: UUID) async throws {
+        guard let successor = try await transaction.query("""
+            SELECT d.id, d.name FROM (SELECT pass_lead_after_return(\(returned.id)) AS id) passed
+            JOIN departments d ON d.id = passed.id
+            """).decode((UUID, String).self).first else { return }
+        try await CaseTimeline.append(in: transaction, caseID: locked.id, action: "lead_passed", from: nil, to: nil,
+                                      actor: .init(userID: userID, label: nil),
+                                      reason: "牵头部门\(returned.departmentName)退单，由\(successor.1)牵头办理", visibleToApplicant: false,
+                                      detail: ["from_department": returned.departmentName, "department": successor.1,
+                                               "department_id": successor.0.uuidString.lowercased()])
     }
 
     /// Delegates field work (入户调查 …) to the applicant's village or township (§5.5).
