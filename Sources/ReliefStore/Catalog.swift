@@ -55,8 +55,14 @@ public struct Catalog: Sendable {
     }
 
     static func item(in transaction: TenantTransaction, id: UUID, version: Int?) async throws -> Item? {
-        try await transaction.query("""
-            \(selectItem) AND v.version = coalesce(\(version.map(Int32.init)), i.current_version)
+        // Versions are int4: a larger one asked for does not exist (and must not trap).
+        var stored: Int32?
+        if let version {
+            guard let exact = Int32(exactly: version) else { return nil }
+            stored = exact
+        }
+        return try await transaction.query("""
+            \(selectItem) AND v.version = coalesce(\(stored), i.current_version)
             WHERE i.id = \(id)
             """).first.map(Self.item)
     }

@@ -112,8 +112,13 @@ struct CatalogEndpointTests {
             #expect(old.object["version"] as? Int == 1 && old.object["currentVersion"] as? Int == 2)
             #expect(old.string("name") == "困难残疾人生活补贴" && old.object["timeLimitDays"] as? Int == 20)
             #expect(old.string("departmentName") == "残联")
-            let future = try await api.send(.get, "/api/v1/catalog/items/\(id)?version=3", token: manager)
-            #expect(future.status == .notFound && future.isProblem)
+            // Versions no item reaches, beyond int4 and beyond Int64 too, are unknown, not a crash.
+            for version in ["3", "45772107631", "2147483648", "9223372036854775807"] {
+                let future = try await api.send(.get, "/api/v1/catalog/items/\(id)?version=\(version)", token: manager)
+                #expect(future.status == .notFound && future.isProblem, "version=\(version): \(future.status)")
+            }
+            let beyondInt64 = try await api.send(.get, "/api/v1/catalog/items/\(id)?version=99999999999999999999", token: manager)
+            #expect(beyondInt64.status == .badRequest && beyondInt64.isProblem, "\(beyondInt64.status)")
             for version in ["0", "-1"] {
                 let invalid = try await api.send(.get, "/api/v1/catalog/items/\(id)?version=\(version)", token: manager)
                 #expect(invalid.status == .badRequest && invalid.isProblem, "version=\(version)")
