@@ -242,6 +242,7 @@ public struct Directory: Sendable {
             } catch let error as PostgresServerError where error.code == .foreignKeyViolation {
                 throw Failure.invalid("所属机构或部门不存在")
             }
+            try await Self.checkSeat(of: id, in: transaction)
             try await transaction.audit("user_created", objectType: "user", objectID: id.uuidString.lowercased(),
                                         detail: ["username": username, "roles": roles.map(\.rawValue).sorted().joined(separator: ",")])
             return User(id: id, username: username, displayName: displayName, orgID: orgID, departmentID: departmentID,
@@ -286,6 +287,7 @@ public struct Directory: Sendable {
                         """)
                 }
             }
+            try await Self.checkSeat(of: id, in: transaction)
             if active == false {
                 try await transaction.execute("UPDATE credentials SET revoked_at = now() WHERE user_id = \(id) AND revoked_at IS NULL")
             }
@@ -297,6 +299,21 @@ public struct Directory: Sendable {
                        ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id ORDER BY 1)
                 FROM users u WHERE u.id = \(id)
                 """).decode((UUID, String, String, UUID, UUID?, Bool, [String]).self).first.map(Self.user)!
+        }
+    }
+
+    /// Refuses (rolling the change back) roles the user, as written, cannot hold where they sit.
+    private static func checkSeat(of userID: UUID, in transaction: TenantTransaction) async throws {
+        guard let (tier, kind, roles) = try await transaction.query("""
+            SELECT o.tier::text, d.kind::text,
+                   ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id)
+            FROM users u JOIN orgs o ON o.county_id = u.county_id AND o.id = u.org_id
+            LEFT JOIN departments d ON d.county_id = u.county_id AND d.id = u.department_id
+            WHERE u.id = \(userID)
+            """).decode((String, String?, [String]).self).first, let tier = OrgTier(rawValue: tier) else { throw Failure.notFound }
+        if let problem = Role.seatingProblem(Set(roles.compactMap(Role.init(rawValue:))), tier: tier,
+                                             departmentKind: kind.flatMap(Role.DepartmentKind.init(rawValue:))) {
+            throw Failure.invalid(problem)
         }
     }
 

@@ -154,11 +154,17 @@ struct DirectoryEndpointTests {
             ])
             let userID = try #require((created as? [String: Any])?["id"] as? String)
             let theirToken = try await signIn(client, county: "320281000000", username: "zhao", password: "Agent-pass-2026")
+            // The auditor's county-wide reading is not lent to another role's rights: refused, nothing changed.
+            let (combined, _) = try await send(client, .patch, "/api/v1/users/\(userID)", token: token,
+                                               ["active": false, "roles": ["auditor", "center_agent"]])
+            #expect(combined == .badRequest)
+            let (_, unchanged) = try await send(client, .get, "/api/v1/me", token: theirToken)
+            #expect((unchanged as? [String: Any])?["roles"] as? [String] == ["auditor"], "still signed in, still an auditor")
             let (status, updated) = try await send(client, .patch, "/api/v1/users/\(userID)", token: token,
-                                                   ["active": false, "roles": ["auditor", "center_agent"]])
+                                                   ["active": false, "roles": ["center_agent"]])
             #expect(status == .ok)
             #expect((updated as? [String: Any])?["active"] as? Bool == false)
-            #expect((updated as? [String: Any])?["roles"] as? [String] == ["auditor", "center_agent"])
+            #expect((updated as? [String: Any])?["roles"] as? [String] == ["center_agent"])
             let (me, _) = try await send(client, .get, "/api/v1/me", token: theirToken)
             #expect(me == .unauthorized)
             let (signIn, _) = try await send(client, .post, "/api/v1/sessions", token: nil,

@@ -1,0 +1,33 @@
+/// Where each role sits (DESIGN.md, "Users and what they do"). What a role sees follows from
+/// where its holder sits (a township agent sees the township's subtree, a department's staff
+/// what was dispatched to the department), so a role granted where it does not sit would
+/// silently widen or empty what its holder sees.
+extension Role {
+    /// The kinds of departments (`department_kind` in the database).
+    public enum DepartmentKind: String, Sendable {
+        case reliefCenter = "relief_center"
+        case jointOffice = "joint_office"
+        case department
+    }
+
+    /// Why a user at an org of `tier`, in a department of `departmentKind` (nil: none), cannot
+    /// hold `roles`; nil when they can.
+    public static func seatingProblem(_ roles: Set<Role>, tier: OrgTier, departmentKind: DepartmentKind?) -> String? {
+        // The auditor reads the whole county, masked; any other role would lend that reach its
+        // own rights (unmasking, downloading, writing) on rows it was never meant to see.
+        if roles.contains(.auditor), roles.count > 1 { return "审计员只读全县数据，不能与其他角色同时授予" }
+        for role in roles.sorted(by: { $0.rawValue < $1.rawValue }) {
+            switch role {
+            case .centerManager, .centerAgent, .jointOffice, .auditor:
+                guard tier == .county else { return "\(role.title)应设在县（市、区）一级" }
+            case .departmentManager, .departmentAgent:
+                guard tier == .county, departmentKind == .department else { return "\(role.title)应属于县（市、区）的一个职能部门" }
+            case .townshipAgent:
+                guard tier == .township else { return "\(role.title)应设在乡镇（街道）" }
+            case .villageAgent:
+                guard tier == .village else { return "\(role.title)应设在村（社区）" }
+            }
+        }
+        return nil
+    }
+}
