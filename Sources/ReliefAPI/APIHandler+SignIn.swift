@@ -39,9 +39,7 @@ extension APIHandler {
 
     func changePassword(_ input: Operations.ChangePassword.Input) async throws -> Operations.ChangePassword.Output {
         let identity = RequestIdentity.current
-        guard let context = identity.context else {
-            throw Problem.unauthorized
-        }
+        let context = try signedIn()
         guard case .json(let change) = input.body else { throw Problem.jsonBodyRequired }
         do {
             try await accounts.changePassword(context, current: change.currentPassword, new: change.newPassword, keeping: identity.token)
@@ -50,6 +48,8 @@ extension APIHandler {
             throw Problem.invalid(why)
         } catch Accounts.Failure.invalidCredentials {
             throw Problem.invalid("当前密码不正确")
+        } catch Accounts.Failure.locked(let until) {
+            throw Problem.locked(until: until)
         }
     }
 

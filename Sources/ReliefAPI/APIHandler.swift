@@ -59,7 +59,8 @@ struct APIHandler: APIProtocol {
 extension APIHandler {
     /// The signed-in user's context; 401 without one.
     func signedIn() throws -> TenantContext {
-        guard let context = RequestIdentity.current.context else { throw Problem.unauthorized }
+        guard var context = RequestIdentity.current.context else { throw Problem.unauthorized }
+        context.clientAddress = RequestIdentity.current.clientAddress
         return context
     }
 

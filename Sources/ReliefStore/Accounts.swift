@@ -92,21 +92,26 @@ public struct Accounts: Sendable {
         }
         guard let candidate else {
             _ = await Self.offload { Bcrypt.verify(password, hash: Self.decoyHash()) }
+            // Tries of names that do not exist are how accounts are guessed: recorded too.
+            try await store.withSignIn(signIn) { transaction in
+                try await transaction.audit("sign_in_failed", objectType: "user", detail: ["username": String(username.prefix(64)),
+                                                                                          "reason": "unknown_username"],
+                                            clientAddress: clientAddress)
+            }
             throw Failure.invalidCredentials
         }
-        if let until = candidate.lockedUntil, until > now { throw Failure.locked(until: until) }
+        if let until = candidate.lockedUntil, until > now {
+            try await store.withSignIn(signIn) { transaction in
+                try await transaction.audit("sign_in_refused_locked", objectType: "user", objectID: candidate.id.uuidString.lowercased(),
+                                            clientAddress: clientAddress)
+            }
+            throw Failure.locked(until: until)
+        }
         // bcrypt runs outside any transaction: no connection waits on it.
         guard await Self.offload({ Bcrypt.verify(password, hash: candidate.passwordHash) }), candidate.active else {
-            let failures = candidate.failures + 1
-            let lockedUntil = policy.lockSeconds(afterFailures: failures).map { now.addingTimeInterval(TimeInterval($0)) }
-            try await store.withSignIn(signIn) { transaction in
-                try await transaction.execute("""
-                    UPDATE users SET failed_sign_ins = \(Int32(failures)), locked_until = \(lockedUntil) WHERE id = \(candidate.id)
-                    """)
-                try await transaction.audit(
-                    lockedUntil == nil ? "sign_in_failed" : "account_locked", objectType: "user",
-                    objectID: candidate.id.uuidString.lowercased(), detail: ["failures": String(failures)],
-                    clientAddress: clientAddress)
+            let lockedUntil = try await store.withSignIn(signIn) { transaction in
+                try await recordFailure(in: transaction, userID: candidate.id, failures: candidate.failures, action: "sign_in_failed",
+                                        clientAddress: clientAddress, now: now)
             }
             if let lockedUntil { throw Failure.locked(until: lockedUntil) }
             throw Failure.invalidCredentials
@@ -123,6 +128,22 @@ public struct Accounts: Sendable {
         }
         return Session(token: token, credentialID: credentialID, expiresAt: expiresAt, context: context,
                        displayName: displayName, username: username)
+    }
+
+    /// Counts one more failure of the user's password, locking the account as the policy says;
+    /// answers until when it is locked, if it now is.
+    private func recordFailure(
+        in transaction: TenantTransaction, userID: UUID, failures earlier: Int, action: String, clientAddress: String?, now: Date
+    ) async throws -> Date? {
+        let failures = earlier + 1
+        let lockedUntil = policy.lockSeconds(afterFailures: failures).map { now.addingTimeInterval(TimeInterval($0)) }
+        try await transaction.execute("""
+            UPDATE users SET failed_sign_ins = \(Int32(clamping: failures)), locked_until = \(lockedUntil) WHERE id = \(userID)
+            """)
+        try await transaction.audit(lockedUntil == nil ? action : "account_locked", objectType: "user",
+                                    objectID: userID.uuidString.lowercased(), detail: ["failures": String(failures), "after": action],
+                                    clientAddress: clientAddress)
+        return lockedUntil
     }
 
     /// Issues an API token for the signed-in user, e.g. for the 12345 bridge.
@@ -188,12 +209,30 @@ public struct Accounts: Sendable {
     }
 
     /// Changes the signed-in user's password; every other session and token of theirs ends.
-    public func changePassword(_ context: TenantContext, current: String, new: String, keeping presented: String?) async throws {
+    /// A wrong current password counts as a failed sign-in, so a session in the wrong hands
+    /// cannot be used to guess the password: the same lock-out, and no change while locked.
+    public func changePassword(_ context: TenantContext, current: String, new: String, keeping presented: String?, now: Date = Date()) async throws {
         if let problem = SignInPolicy.problem(withNewPassword: new) { throw Failure.invalidNewPassword(problem) }
-        let hash = try await store.withTenant(context) { transaction in
-            try await transaction.query("SELECT password_hash FROM users WHERE id = \(context.userID)").scalar(String.self)
+        let account = try await store.withTenant(context) { transaction in
+            try await transaction.query("""
+                SELECT password_hash, failed_sign_ins, locked_until FROM users WHERE id = \(context.userID)
+                """).decode((String, Int32, Date?).self).first
         }
-        guard let hash, await Self.offload({ Bcrypt.verify(current, hash: hash) }) else { throw Failure.invalidCredentials }
+        guard let (hash, failures, lockedUntil) = account else { throw Failure.invalidCredentials }
+        if let lockedUntil, lockedUntil > now {
+            try await store.withTenant(context) { transaction in
+                try await transaction.audit("password_change_refused_locked", objectType: "user", objectID: context.userID.uuidString.lowercased())
+            }
+            throw Failure.locked(until: lockedUntil)
+        }
+        guard await Self.offload({ Bcrypt.verify(current, hash: hash) }) else {
+            let locked = try await store.withTenant(context) { transaction in
+                try await recordFailure(in: transaction, userID: context.userID, failures: Int(failures), action: "password_change_failed",
+                                        clientAddress: nil, now: now)
+            }
+            if let locked { throw Failure.locked(until: locked) }
+            throw Failure.invalidCredentials
+        }
         let cost = bcryptCost
         let newHash = await Self.offload { Self.hashPassword(new, cost: cost) }
         let keep = presented.flatMap(AccessToken.init)?.hash ?? Data()

@@ -3,7 +3,7 @@ import Postgres
 
 extension TenantTransaction {
     /// Appends to the county's audit log, in this transaction: the entry exists exactly when
-    /// the change it records commits. Who is taken from the context.
+    /// the change it records commits. Who, and from where, are taken from the context.
     public func audit(
         _ action: String, objectType: String, objectID: String? = nil,
         detail: [String: String] = [:], clientAddress: String? = nil, actor: UUID? = nil
@@ -11,7 +11,7 @@ extension TenantTransaction {
         try await execute("""
             INSERT INTO audit_log (county_id, actor_user_id, action, object_type, object_id, client_address, detail)
             VALUES (current_setting('app.county_id')::uuid, \(actor ?? context?.userID), \(action), \(objectType),
-                    \(objectID), \(clientAddress), \(json: detail))
+                    \(objectID), \(clientAddress ?? context?.clientAddress), \(json: detail))
             """)
     }
 }

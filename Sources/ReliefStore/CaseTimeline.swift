@@ -44,7 +44,19 @@ public enum CaseTimeline {
                     \(actor.label), \(action), \(from?.rawValue)::case_status, \(to?.rawValue)::case_status, \(reason),
                     \(visibleToApplicant), \(json: detail))
             """)
+        // What a person does to a case is also in the county's hash-chained audit log, with where
+        // they acted from; the timeline is the case's story, the log the county's evidence.
+        if actor.userID != nil, !auditedElsewhere.contains(action) {
+            var entry = detail
+            entry["from_status"] = from?.rawValue
+            entry["to_status"] = to?.rawValue
+            try await transaction.audit("case_" + action, objectType: "case", objectID: caseID.uuidString.lowercased(), detail: entry,
+                                        actor: actor.userID)
+        }
     }
+
+    /// Events whose action writes its own audit entry.
+    private static let auditedElsewhere: Set<String> = ["material_uploaded", "material_reviewed"]
 
     /// The case's events in order, as whoever may read the case sees them.
     static func events(in transaction: TenantTransaction, caseID: UUID, applicantOnly: Bool = false) async throws -> [Event] {

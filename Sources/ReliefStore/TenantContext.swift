@@ -10,13 +10,16 @@ public struct TenantContext: Sendable, Equatable {
     public var orgPath: String
     public var departmentID: UUID?
     public var roles: Set<Role>
+    /// Where the request came from (its TCP peer), for the audit log's "from where".
+    public var clientAddress: String?
 
-    public init(countyID: UUID, userID: UUID, orgPath: String, departmentID: UUID?, roles: Set<Role>) {
+    public init(countyID: UUID, userID: UUID, orgPath: String, departmentID: UUID?, roles: Set<Role>, clientAddress: String? = nil) {
         self.countyID = countyID
         self.userID = userID
         self.orgPath = orgPath
         self.departmentID = departmentID
         self.roles = roles
+        self.clientAddress = clientAddress
     }
 
     /// The roles as `app.roles` holds them, e.g. `auditor,center_agent`.

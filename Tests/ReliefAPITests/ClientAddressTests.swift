@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Postgres
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,55 @@ struct ClientAddressTests {
             let audited = try await api.ownerCount(
                 "SELECT count(*) FROM audit_log WHERE action = 'sign_in' AND client_address = '127.0.0.1'")
             #expect(audited == 1)
+        }
+    }
+
+    @Test("issue 3 §6: configuration changes and case actions are audited with who and from where, in the hash-chained log")
+    func writesCarryTheirAddress() async throws {
+        try await APITester.run(live: true) { api in
+            let unaddressedQuery: PostgresQuery = "SELECT count(*) FROM audit_log WHERE actor_user_id IS NOT NULL AND client_address IS NULL"
+            let unaddressedBefore = try await api.ownerCount(unaddressedQuery)  // the counties' own setup, made without a request
+            let desk = try await CaseDesk.make(api)
+            let id = try await desk.register(1).id
+            expectOK(try await desk.reject(id), "reject")
+            let rejected = try await api.ownerCount("""
+                SELECT count(*) FROM audit_log WHERE action = 'case_reject' AND object_id = \(id)
+                  AND client_address = '127.0.0.1' AND actor_user_id IS NOT NULL AND detail->>'to_status' = 'rejected'
+                """)
+            #expect(rejected == 1)
+            #expect(try await api.ownerCount(unaddressedQuery) == unaddressedBefore, "every entry of a signed-in request says where it came from")
+        }
+    }
+
+    @Test("issue 3 §4, §6: sign-ins with an unknown username, tries while locked and wrong current passwords are audited; wrong current passwords lock the account as failed sign-ins do")
+    func failuresAudited() async throws {
+        try await APITester.run(live: true) { api in
+            let signInReply = try await api.send(.post, "/api/v1/sessions", json: [
+                "county": APITester.jiangyin, "username": "nobody.here", "password": "Wrong-pass-2026"])
+            #expect(signInReply.status == .unauthorized)
+            #expect(try await api.ownerCount("""
+                SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed' AND detail->>'username' = 'nobody.here'
+                  AND client_address = '127.0.0.1'
+                """) == 1)
+
+            let manager = try await api.signIn()
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<6 {
+                statuses.append(try await api.send(.put, "/api/v1/me/password", token: manager, json: [
+                    "currentPassword": "not-the-password", "newPassword": "Another-pass-2026"]).status)
+            }
+            #expect(statuses.prefix(4).allSatisfy { $0 == .badRequest } && statuses[4].code == 423 && statuses[5].code == 423, "\(statuses)")
+            #expect(try await api.ownerCount("SELECT count(*) FROM audit_log WHERE action = 'password_change_failed'") == 4)
+            #expect(try await api.ownerCount("SELECT count(*) FROM audit_log WHERE action = 'account_locked'") == 1)
+            #expect(try await api.ownerCount("SELECT count(*) FROM audit_log WHERE action = 'password_change_refused_locked'") == 1)
+            // Locked: the right password is not taken either, and signing in is refused and audited.
+            let right = try await api.send(.put, "/api/v1/me/password", token: manager, json: [
+                "currentPassword": APITester.password, "newPassword": "Another-pass-2026"])
+            #expect(right.status.code == 423)
+            let locked = try await api.send(.post, "/api/v1/sessions", json: [
+                "county": APITester.jiangyin, "username": "manager", "password": APITester.password])
+            #expect(locked.status.code == 423)
+            #expect(try await api.ownerCount("SELECT count(*) FROM audit_log WHERE action = 'sign_in_refused_locked'") == 1)
         }
     }
 
