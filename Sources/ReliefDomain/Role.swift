@@ -39,6 +39,15 @@ public enum DivisionCode {
     public static func isWellFormed(_ code: String) -> Bool {
         code.count == 12 && code.allSatisfy { $0.isASCII && $0.isNumber }
     }
+
+    /// A county-level division (县、县级市、区): province 11–82, a prefecture part and a county
+    /// part that are not 00 (a prefecture's own code ends in 00), and no township or village part.
+    public static func isCounty(_ code: String) -> Bool {
+        guard isWellFormed(code), code.hasSuffix("000000") else { return false }
+        let digits = Array(code)
+        guard let province = Int(String(digits[0...1])), (11...82).contains(province) else { return false }
+        return String(digits[2...3]) != "00" && String(digits[4...5]) != "00"
+    }
 }
 
 /// The three tiers of the org tree (§3.1: county, township, village).

@@ -5,8 +5,9 @@ import ReliefStore
 
 /// Delivers one outbox row: an applicant notice through the notice sender, or a 12345 status
 /// callback as a signed POST to the county's callback URL. The outcome is written on the row
-/// and on the case's timeline once; a row that already has one is left alone, so a job run
-/// twice (its runner died after sending) records nothing twice.
+/// and on the case's timeline once; a row that was delivered (or skipped) is left alone, so a
+/// job run twice (its runner died after sending) records nothing twice. A row that failed is
+/// tried again when its job runs again: staff retried it (`jobs retry`, the API).
 struct DeliveryJob: Sendable {
     let deliveries: Deliveries
     let notices: any NoticeSender
@@ -17,7 +18,7 @@ struct DeliveryJob: Sendable {
         guard let item = try await deliveries.item(countyID: payload.countyID, outboxID: payload.outboxID) else {
             throw PermanentJobFailure("outbox row \(payload.outboxID) does not exist")
         }
-        guard item.outcome == nil else { return .done }
+        guard item.outcome == nil || item.outcome == .failed else { return .done }
         do {
             switch item.kind {
             case .applicantNotice: try await deliverNotice(item)

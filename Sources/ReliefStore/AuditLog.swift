@@ -37,6 +37,12 @@ public struct AuditVerifier: Sendable {
     /// Runs on an owner connection (row-level security forced on the owner too, so it reads
     /// county by county through the context, like everyone else).
     public func verify(on connection: PostgresConnection) async throws -> Outcome {
+        // Anyone else reads nothing, or only what policies let them, and would be told the log
+        // is intact after checking none of it.
+        let (user, owner) = try await connection.query("""
+            SELECT current_user::text, pg_get_userbyid(c.relowner)::text FROM pg_class c WHERE c.oid = 'audit_log'::regclass
+            """).decode((String, String).self).first ?? ("?", "?")
+        guard user == owner else { throw AuditVerifierError.notOwner(user: user, owner: owner) }
         let counties = try await connection.query("SELECT county_id FROM counties ORDER BY county_id").column(UUID.self)
         var entries = 0
         for county in counties {
@@ -59,6 +65,11 @@ public struct AuditVerifier: Sendable {
                 }
                 let head = try await connection.query("SELECT seq FROM audit_heads WHERE county_id = \(county)").scalar(Int64.self)
                 let last = rows.last?.0 ?? 0
+                // Making a county's first account is audited: a county with accounts has a log.
+                if rows.isEmpty, head == nil,
+                   try await connection.query("SELECT EXISTS (SELECT 1 FROM users WHERE county_id = \(county))").scalar(Bool.self) == true {
+                    return .broken(countyID: county, seq: 1, reason: "the county has accounts but no audit entries (its log was removed)")
+                }
                 if (head ?? 0) != last {
                     return .broken(countyID: county, seq: last + 1, reason: "entries after it were removed (the chain ends at \(head ?? 0))")
                 }
@@ -68,5 +79,16 @@ public struct AuditVerifier: Sendable {
             if let outcome { return outcome }
         }
         return .intact(entries: entries, counties: counties.count)
+    }
+}
+
+public enum AuditVerifierError: Error, CustomStringConvertible {
+    case notOwner(user: String, owner: String)
+
+    public var description: String {
+        switch self {
+        case .notOwner(let user, let owner):
+            "the audit log was not checked: connected as \(user), but only its owner (\(owner)) reads all of it; run with the owner's DATABASE_URL"
+        }
     }
 }

@@ -20,7 +20,7 @@ public struct CountyBootstrap: Sendable {
 
         public var description: String {
             switch self {
-            case .invalidDivisionCode(let code): "\(code) is not a county's 12-digit division code (six digits then 000000)"
+            case .invalidDivisionCode(let code): "\(code) is not a county's 12-digit division code (a county-level code: province 11–82, prefecture and county parts not 00, then 000000)"
             case .usernameTaken(let name): "the county already has a user named \(name)"
             case .weakPassword(let why): "password refused: \(why)"
             }
@@ -33,8 +33,7 @@ public struct CountyBootstrap: Sendable {
         on connection: PostgresConnection, countyCode: String, countyName: String,
         username: String, displayName: String, password: String
     ) async throws -> Result {
-        guard DivisionCode.isWellFormed(countyCode),
-              countyCode.hasSuffix("000000") else { throw Failure.invalidDivisionCode(countyCode) }
+        guard DivisionCode.isCounty(countyCode) else { throw Failure.invalidDivisionCode(countyCode) }
         if let problem = SignInPolicy.problem(withNewPassword: password) { throw Failure.weakPassword(problem) }
         let hash = await Accounts.offload { Accounts.hashPassword(password) }
         return try await connection.transaction { connection in
@@ -79,7 +78,11 @@ public struct CountyBootstrap: Sendable {
             try await connection.execute("""
                 INSERT INTO role_grants (county_id, user_id, role) VALUES (\(countyID), \(userID), 'center_manager')
                 """)
-            try await Catalog.seedDefault(in: TenantTransaction(connection: connection, context: nil))
+            let transaction = TenantTransaction(connection: connection, context: nil)
+            try await Catalog.seedDefault(in: transaction)
+            // The operator's command, not a user, made the account: no actor, but the log starts here.
+            try await transaction.audit("county_bootstrapped", objectType: "user", objectID: userID.uuidString.lowercased(),
+                                        detail: ["username": username, "roles": "center_manager", "by": "relieflink admin create-user"])
             return Result(countyID: countyID, userID: userID)
         }
     }

@@ -62,7 +62,7 @@ public struct Deliveries: Sendable {
                 try row.decode((UUID?, String, PostgresJSON<[String: String]>, String?, Int32, Data?, String?, Data?).self)
             guard let kind = Kind(rawValue: kindText) else { return nil }
             var phone: String?
-            if kind == .applicantNotice, outcome == nil, let sealedPhone {
+            if kind == .applicantNotice, outcome == nil || outcome == Outcome.failed.rawValue, let sealedPhone {
                 phone = try cipher.open(sealedPhone, countyID: countyID, field: "applicant.phone")
                 try await transaction.audit("reveal_for_delivery", objectType: "case", objectID: caseID?.uuidString.lowercased(),
                                             detail: ["fields": "phone", "outbox": String(outboxID)])
@@ -74,7 +74,8 @@ public struct Deliveries: Sendable {
         }
     }
 
-    /// Records how delivery ended, once: a row that has an outcome keeps it.
+    /// Records how delivery ended, once: a row delivered or skipped keeps its outcome; one that
+    /// failed takes the outcome of the retry staff asked for.
     @discardableResult
     public func record(_ item: Item, outcome: Outcome, detail: String) async throws -> Bool {
         try await store.withJobRunner(countyID: item.countyID) { transaction in
@@ -82,7 +83,7 @@ public struct Deliveries: Sendable {
                 UPDATE outbox SET outcome = \(outcome.rawValue)::delivery_outcome, delivered_at = now(),
                                   attempts = attempts + \(outcome == .skipped ? 0 : 1), detail = \(String(detail.prefix(2000))),
                                   last_error = CASE WHEN \(outcome.rawValue) = 'failed' THEN \(String(detail.prefix(2000))) ELSE last_error END
-                WHERE id = \(item.outboxID) AND outcome IS NULL
+                WHERE id = \(item.outboxID) AND (outcome IS NULL OR outcome = 'failed')
                 """)
             guard changed == 1 else { return false }
             if let caseID = item.caseID {
@@ -100,7 +101,7 @@ public struct Deliveries: Sendable {
         _ = try await store.withJobRunner(countyID: item.countyID) { transaction in
             try await transaction.execute("""
                 UPDATE outbox SET attempts = attempts + 1, last_error = \(String(error.prefix(2000)))
-                WHERE id = \(item.outboxID) AND outcome IS NULL
+                WHERE id = \(item.outboxID) AND (outcome IS NULL OR outcome = 'failed')
                 """)
         }
     }

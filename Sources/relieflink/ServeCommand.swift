@@ -6,7 +6,7 @@ import ReliefAPI
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the JSON API and the staff pages over HTTP.",
+        abstract: "Serve the JSON API (described at /openapi.yaml) over HTTP.",
         discussion: """
             Stateless: run as many as you need behind a proxy. Stops gracefully on SIGTERM or Ctrl-C. \
             Needs RELIEFLINK_DATA_KEYS (id:base64 keys sealing personal data, the last current) and RELIEFLINK_LOOKUP_KEY (base64), 32 random bytes each (openssl rand -base64 32); the README lists every variable. RELIEFLINK_METRICS_TOKEN, when set, is the bearer token GET /metrics asks for.

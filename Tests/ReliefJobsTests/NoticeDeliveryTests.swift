@@ -124,8 +124,20 @@ struct NoticeDeliveryTests {
             SELECT state::text, attempt, coalesce(last_error, '') FROM job_queue.jobs WHERE kind = 'outbox.deliver'
             """).decode((String, Int32, String).self)
         #expect(job.first?.0 == "failed" && job.first?.1 == 1 && job.first?.2.contains("400") == true, "\(job)")
-        // The county's manager sees it among the failed jobs (and may retry it).
+        // The county's manager sees it among the failed jobs, and retrying it sends the notice
+        // again once the gateway takes it: delivered, on the row and on the timeline.
         let failed = try await CountyJobs(store: world.store).failed(world.manager)
         #expect(failed.map(\.kind) == ["outbox.deliver"])
+        let jobID = try #require(failed.first?.id)
+        try await Receiver.with(answering: [200]) { receiver in
+            try await RunningJobs.with(world, configuration(receiver)) { _ in
+                try await CountyJobs(store: world.store).retry(world.manager, jobID: jobID)
+                #expect(try await waitUntil(.seconds(20)) { try await world.events(receipt.caseID, "notice_delivered") == 1 })
+            }
+            #expect(receiver.received.count == 1, "the retried notice is sent: \(receiver.received.map(\.status))")
+        }
+        let retried = try await world.outbox(receipt.caseID, kind: "applicant_notice")
+        #expect(retried.first?.outcome == "delivered" && retried.first?.attempts == 2, "\(retried)")
+        #expect(try await CountyJobs(store: world.store).failed(world.manager).isEmpty)
     }
 }

@@ -27,9 +27,9 @@ struct AuditLogTests {
             try await transaction.query("SELECT action, actor_user_id, client_address FROM audit_log ORDER BY seq")
                 .decode((String, UUID?, String?).self)
         }
-        #expect(entries.map(\.0) == ["sign_in", "sign_in_failed", "sign_out"])
-        #expect(entries[0].1 == session.context.userID && entries[0].2 == "10.0.0.7")
-        #expect(entries[1].1 == nil)
+        #expect(entries.map(\.0) == ["county_bootstrapped", "sign_in", "sign_in_failed", "sign_out"])
+        #expect(entries[1].1 == session.context.userID && entries[1].2 == "10.0.0.7")
+        #expect(entries[2].1 == nil)
         await pool.close()
     }
 
@@ -48,7 +48,7 @@ struct AuditLogTests {
             let error = await #expect(throws: PostgresServerError.self) { try await connection.execute(statement) }
             #expect(error?.message.contains("append-only") == true, "\(statement)")
         }
-        #expect(try await AuditVerifier().verify(on: connection) == .intact(entries: 2, counties: 1))
+        #expect(try await AuditVerifier().verify(on: connection) == .intact(entries: 3, counties: 1))
         await connection.close()
         await pool.close()
     }
@@ -67,7 +67,30 @@ struct AuditLogTests {
             try await group.waitForAll()
         }
         let connection = try await PostgresConnection.connect(owner)
-        #expect(try await AuditVerifier().verify(on: connection) == .intact(entries: 41, counties: 1))
+        #expect(try await AuditVerifier().verify(on: connection) == .intact(entries: 42, counties: 1))
+        await connection.close()
+        await pool.close()
+    }
+
+    @Test("verify checks as the owner only: connected as the application it refuses, rather than call a log it cannot read intact")
+    func verifyNeedsTheOwner() async throws {
+        let counties = try await TestCounties.make(password: Self.password, maximumConnections: 2)
+        try await counties.pool.withConnection { connection in
+            await #expect(throws: AuditVerifierError.self) { try await AuditVerifier().verify(on: connection) }
+        }
+        await counties.pool.close()
+    }
+
+    @Test("a county whose whole log was removed, head and all, is reported, not called intact")
+    func removedLogDetected() async throws {
+        let (_, pool, owner, session) = try await makeCounty()
+        let connection = try await PostgresConnection.connect(owner)
+        try await connection.executeScript("ALTER TABLE audit_log DISABLE TRIGGER audit_append_only")
+        try await connection.executeScript("ALTER TABLE audit_heads DISABLE TRIGGER audit_heads_no_delete")
+        try await connection.execute("DELETE FROM audit_log")
+        try await connection.execute("DELETE FROM audit_heads")
+        #expect(try await AuditVerifier().verify(on: connection)
+                == .broken(countyID: session.context.countyID, seq: 1, reason: "the county has accounts but no audit entries (its log was removed)"))
         await connection.close()
         await pool.close()
     }
@@ -81,14 +104,15 @@ struct AuditLogTests {
         let connection = try await PostgresConnection.connect(owner)
         let countyID = session.context.countyID
         try await connection.executeScript("ALTER TABLE audit_log DISABLE TRIGGER audit_append_only")
-        try await connection.execute("UPDATE audit_log SET object_id = 'forged' WHERE seq = 3")
+        // Entries: 1 the county's bootstrap, 2 the sign-in, 3… the entries "0"…"4".
+        try await connection.execute("UPDATE audit_log SET object_id = 'forged' WHERE seq = 4")
         #expect(try await AuditVerifier().verify(on: connection)
-                == .broken(countyID: countyID, seq: 3, reason: "its content does not match its hash"))
-        try await connection.execute("UPDATE audit_log SET object_id = '1' WHERE seq = 3")
-        #expect(try await AuditVerifier().verify(on: connection) == .intact(entries: 6, counties: 1))
-        try await connection.execute("DELETE FROM audit_log WHERE seq = 4")
+                == .broken(countyID: countyID, seq: 4, reason: "its content does not match its hash"))
+        try await connection.execute("UPDATE audit_log SET object_id = '1' WHERE seq = 4")
+        #expect(try await AuditVerifier().verify(on: connection) == .intact(entries: 7, counties: 1))
+        try await connection.execute("DELETE FROM audit_log WHERE seq = 5")
         #expect(try await AuditVerifier().verify(on: connection)
-                == .broken(countyID: countyID, seq: 5, reason: "an entry before it is missing"))
+                == .broken(countyID: countyID, seq: 6, reason: "an entry before it is missing"))
         await connection.close()
         await pool.close()
     }
