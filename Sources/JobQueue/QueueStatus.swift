@@ -22,7 +22,8 @@ public struct QueueStatus: Sendable, Codable, Equatable {
         public let running: Int
         public let succeeded: Int64
         public let failed: Int64
-        /// alive, stalled, lost (no heartbeat while not stopped) or stopped.
+        /// alive, stalled, lost (no heartbeat while not stopped), gone (lost for over ten minutes:
+        /// its jobs were long taken up; shown, no longer alarming) or stopped.
         public let condition: String
     }
 
@@ -54,10 +55,12 @@ public struct QueueStatus: Sendable, Codable, Equatable {
                 WHERE state IN ('scheduled', 'available', 'running', 'failed')
                 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                 """).decode((String, String, String, Int).self).map { Depth(queue: $0.0, kind: $0.1, state: $0.2, count: $0.3) }
+            // Every queue that has jobs at all, 0 when none waits: a gauge that vanished when the
+            // queue emptied could not tell an alert that the backlog is gone.
             let oldest = try await connection.query("""
-                SELECT queue, extract(epoch FROM now() - min(run_at))::float8 FROM job_queue.jobs
-                WHERE state = 'available' OR (state = 'scheduled' AND run_at <= now())
-                GROUP BY queue
+                SELECT queue, coalesce(extract(epoch FROM now() - min(run_at) FILTER (
+                           WHERE state = 'available' OR (state = 'scheduled' AND run_at <= now())))::float8, 0)
+                FROM job_queue.jobs GROUP BY queue
                 """).decode((String, Double).self)
             let deadSeconds = deadAfter.seconds
             let runners = try await connection.query("""
@@ -67,11 +70,12 @@ public struct QueueStatus: Sendable, Codable, Equatable {
                        (SELECT count(*) FROM job_queue.jobs j WHERE j.runner_id = r.id AND j.state = 'running'),
                        r.succeeded, r.failed,
                        CASE WHEN r.stopped_at IS NOT NULL THEN 'stopped'
+                            WHEN r.heartbeat_at < now() - interval '10 minutes' THEN 'gone'
                             WHEN r.heartbeat_at < now() - \(deadSeconds) * interval '1 second' THEN 'lost'
                             WHEN r.stalled_since IS NOT NULL THEN 'stalled'
                             ELSE 'alive' END
                 FROM job_queue.runners r
-                WHERE r.stopped_at IS NULL OR r.stopped_at > now() - interval '1 day'
+                WHERE (r.stopped_at IS NULL OR r.stopped_at > now() - interval '1 day') AND r.heartbeat_at > now() - interval '1 day'
                 ORDER BY r.started_at DESC
                 LIMIT 50
                 """).decode((UUID, String, Int32, Date, Double, Double, Date?, Date?, Int, Int64, Int64, String).self).map {

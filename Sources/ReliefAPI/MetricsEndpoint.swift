@@ -40,10 +40,10 @@ enum MetricsEndpoint {
             gauge(registry, "relieflink_jobs_oldest_ready_seconds", "Age of the oldest job that could run now but has not started.", [("queue", queue)])
                 .set(age)
         }
-        var conditions: [String: Int] = ["alive": 0, "stalled": 0, "lost": 0, "stopped": 0]
+        var conditions: [String: Int] = ["alive": 0, "stalled": 0, "lost": 0, "gone": 0, "stopped": 0]
         for runner in status.runners {
             conditions[runner.condition, default: 0] += 1
-            guard runner.condition != "stopped" else { continue }
+            guard runner.condition != "stopped", runner.condition != "gone" else { continue }
             let labels = [("runner", String(runner.id.uuidString.prefix(8)).lowercased()), ("host", runner.host)]
             gauge(registry, "relieflink_job_runner_heartbeat_age_seconds", "Seconds since the runner's last heartbeat.", labels).set(runner.heartbeatAgeSeconds)
             gauge(registry, "relieflink_job_runner_stalled", "1 when the runner's watchdog finds a loop or a job not making progress.", labels)
@@ -53,7 +53,7 @@ enum MetricsEndpoint {
             gauge(registry, "relieflink_job_runner_failed", "Runs that failed since the runner started.", labels).set(Double(runner.failed))
         }
         for (condition, count) in conditions {
-            gauge(registry, "relieflink_job_runners", "Runners by condition: alive, stalled, lost (no heartbeat) or stopped in the last day.", [("condition", condition)])
+            gauge(registry, "relieflink_job_runners", "Runners by condition: alive, stalled, lost (no heartbeat), gone (lost over ten minutes ago) or stopped, in the last day.", [("condition", condition)])
                 .set(Double(count))
         }
     }

@@ -34,6 +34,15 @@ public struct ReliefJobs: Sendable {
     let configuration: Configuration
     let logger: Logger
 
+    /// The HTTP client deliveries go through. A gateway that refuses the connection fails the
+    /// attempt at once: the job queue retries it with back-off, so the client's own retries
+    /// until the request's deadline would only hold a delivery slot for nothing.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
     public init(store: Store, cipher: PersonalDataCipher, http: HTTPClient, configuration: Configuration, logger: Logger) {
         self.store = store
         self.cipher = cipher

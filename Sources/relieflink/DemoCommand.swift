@@ -103,7 +103,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let app = try HTTPServer.application(configuration: http.serverConfiguration, pool: pool, cipher: cipher, logger: logger)
         // The job runner in the same process, as `relieflink jobs` runs it.
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let httpClient = ReliefJobs.makeHTTPClient()
         let jobRunner = JobRunner(pool: pool, configuration: JobRunner.Configuration(queues: ReliefJobs.queues, pollInterval: ReliefJobs.pollInterval), logger: logger)
         ReliefJobs(store: Store(pool: pool), cipher: cipher, http: httpClient, configuration: delivery.configuration, logger: logger)
             .register(on: jobRunner)

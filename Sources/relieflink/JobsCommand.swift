@@ -39,7 +39,7 @@ struct JobsRunCommand: AsyncParsableCommand {
         let logger = try logging.makeLogger("relieflink.jobs")
         let cipher = try personalDataCipher()
         let pool = ConnectionPool(database.pool(try database.requireURL()), logger: logger)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = ReliefJobs.makeHTTPClient()
         var configuration = JobRunner.Configuration(queues: ReliefJobs.queues, pollInterval: ReliefJobs.pollInterval)
         configuration.shutdownGrace = .seconds(resolve(shutdownGrace, "RELIEFLINK_JOBS_SHUTDOWN_GRACE") { Int($0) } ?? 20)
         let runner = JobRunner(pool: pool, configuration: configuration, logger: logger)
@@ -70,8 +70,9 @@ struct DeliveryOptions: ParsableArguments {
         valueName: "url"))
     var smsWebhookURL: String?
 
-    /// A notice file whose folder is missing, or a gateway address that is no http(s) URL,
-    /// is refused at start, not at the first notice.
+    /// A notice file whose folder is missing, or that is a folder itself, a gateway address
+    /// that is no http(s) URL, or a gateway without the secret its POSTs are signed with, is
+    /// refused at start, not at the first notice.
     func validate() throws {
         if let path = resolve(noticeFile, "RELIEFLINK_NOTICE_FILE", { $0 }) {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -80,19 +81,30 @@ struct DeliveryOptions: ParsableArguments {
                   FileManager.default.isWritableFile(atPath: folder) else {
                 throw ValidationError("the notice file's folder \(folder) does not exist or cannot be written")
             }
+            var pathIsFolder: ObjCBool = false
+            if path.hasSuffix("/") || FileManager.default.fileExists(atPath: path, isDirectory: &pathIsFolder) && pathIsFolder.boolValue {
+                throw ValidationError("the notice file \(path) is a folder; name a file in it")
+            }
         }
         if let address = resolve(smsWebhookURL, "RELIEFLINK_SMS_WEBHOOK_URL", { $0 }) {
             guard let url = URL(string: address), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
                 throw ValidationError("the SMS gateway address is not an http(s) URL")
             }
+            guard smsWebhookSecret != nil else {
+                throw ValidationError("the SMS gateway needs RELIEFLINK_SMS_WEBHOOK_SECRET: its POSTs are signed with it")
+            }
         }
+    }
+
+    private var smsWebhookSecret: String? {
+        ProcessInfo.processInfo.environment["RELIEFLINK_SMS_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     var configuration: ReliefJobs.Configuration {
         ReliefJobs.Configuration(
             noticeFile: resolve(noticeFile, "RELIEFLINK_NOTICE_FILE") { $0 },
             smsWebhookURL: resolve(smsWebhookURL, "RELIEFLINK_SMS_WEBHOOK_URL") { $0 },
-            smsWebhookSecret: ProcessInfo.processInfo.environment["RELIEFLINK_SMS_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 })
+            smsWebhookSecret: smsWebhookSecret)
     }
 }
 

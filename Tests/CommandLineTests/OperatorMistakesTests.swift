@@ -27,14 +27,16 @@ struct OperatorMistakesTests {
         }
     }
 
-    @Test("a notice file in a missing folder, an SMS gateway that is no URL, a PostgreSQL folder without PostgreSQL: refused at start")
+    @Test("a notice file in a missing folder or that is a folder, an SMS gateway that is no URL or has no secret, a PostgreSQL folder without PostgreSQL: refused at start")
     func badPaths() async throws {
         let emptyFolder = FileManager.default.temporaryDirectory.appending(path: "no-postgres-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: emptyFolder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: emptyFolder) }
         let cases: [([String], [String: String], String)] = [
             (["jobs", "run", "--notice-file", "/nonexistent/folder/notices.jsonl"], [:], "/nonexistent/folder"),
+            (["jobs", "run", "--notice-file", emptyFolder.path], [:], "is a folder"),
             (["jobs", "run", "--sms-webhook-url", "not a url"], [:], "SMS gateway"),
+            (["jobs", "run", "--sms-webhook-url", "http://127.0.0.1:18620/sms"], ["RELIEFLINK_SMS_WEBHOOK_SECRET": ""], "RELIEFLINK_SMS_WEBHOOK_SECRET"),
             (["demo"], ["RELIEFLINK_PG_BINDIR": emptyFolder.path], "RELIEFLINK_PG_BINDIR"),
         ]
         for (arguments, environment, named) in cases {

@@ -42,6 +42,34 @@ struct NoticeDeliveryTests {
             """) == 1)
     }
 
+    @Test("a gateway that refuses the connection fails the attempt at once, to be retried with back-off, not after the request's deadline",
+          .timeLimit(.minutes(2)))
+    func refusedConnectionFailsFast() async throws {
+        try await JobsWorld.run { try await Self.refusedConnectionFailsFast($0) }
+    }
+
+    static func refusedConnectionFailsFast(_ world: JobsWorld) async throws {
+        do {
+            let receipt = try await world.file(4)
+            try await world.reject(receipt.caseID)
+            // A port nobody listens on: bind one, note it, close it.
+            let closed = try await Receiver.start()
+            let url = closed.url("/sms")
+            await closed.stop()
+            let started = ContinuousClock.now
+            let unreachable = ReliefJobs.Configuration(smsWebhookURL: url, smsWebhookSecret: Self.secret)
+            try await RunningJobs.with(world, unreachable) { _ in
+                let attempted = try await waitUntil(.seconds(20)) {
+                    try await world.count("""
+                        SELECT count(*) FROM outbox WHERE case_id = \(receipt.caseID) AND attempts >= 1 AND last_error IS NOT NULL
+                        """) == 1
+                }
+                #expect(attempted)
+            }
+            #expect(ContinuousClock.now - started < .seconds(10), "the first attempt took \(ContinuousClock.now - started)")
+        }
+    }
+
     static func expectOneSignedNotice(_ received: [Receiver.Received], receipt: Intake.Receipt) throws {
         #expect(received.count == 1, "requests: \(received.map(\.path))")
         let request = try #require(received.first)

@@ -251,7 +251,7 @@ final class RunningJobs: Sendable {
                                                    heartbeatInterval: .milliseconds(200), deadAfter: .seconds(2),
                                                    shutdownGrace: .seconds(5)),
             logger: Logger(label: "test.jobs"))
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = ReliefJobs.makeHTTPClient()
         ReliefJobs(store: Store(pool: pool), cipher: world.cipher, http: http, configuration: configuration,
                    logger: Logger(label: "test.jobs")).register(on: runner)
         let task = Task { try await runner.run() }
