@@ -158,6 +158,22 @@ public struct WorkingCalendar: Sendable, Equatable {
         return start.addingTimeInterval(left)
     }
 
+    /// `time`, counted again on `newer`: as much office time after `start` as it is on this
+    /// calendar. A deadline counted before a year's holidays were published keeps its length
+    /// in working time, not its date.
+    public func recount(_ time: Date, after start: Date, on newer: WorkingCalendar) -> Date {
+        guard time > start else { return time }
+        return newer.adding(workingTime: workingTimeRemaining(from: start, until: time), to: start)
+    }
+
+    /// This calendar with `year`'s special days replaced by `holidays` and `makeUpWorkdays`.
+    public func replacing(year: Int, holidays: Set<CivilDay>, makeUpWorkdays: Set<CivilDay>) -> WorkingCalendar {
+        var calendar = self
+        calendar.holidays = self.holidays.filter { $0.year != year }.union(holidays.filter { $0.year == year })
+        calendar.makeUpWorkdays = self.makeUpWorkdays.filter { $0.year != year }.union(makeUpWorkdays.filter { $0.year == year })
+        return calendar
+    }
+
     public func opening(of day: CivilDay) -> Date { day.at(hour: opensAt / 60, minute: opensAt % 60) }
     public func closing(of day: CivilDay) -> Date { day.at(hour: closesAt / 60, minute: closesAt % 60) }
 }

@@ -77,6 +77,12 @@ public struct ReliefJobs: Sendable {
             try await levels.sync(countyID: payload.countyID, caseID: payload.caseID)
             return .done
         }
+        // A year's calendar was imported: open deadlines are counted again on it.
+        runner.register(kind: ServiceLevels.recountKind, timeout: .seconds(120),
+                        retry: RetryPolicy(base: .seconds(1), maximum: .seconds(300))) { job in
+            try await levels.recount(try job.decode(ServiceLevels.RecountPayload.self))
+            return .done
+        }
         runner.register(kind: ServiceLevels.timerKind, timeout: .seconds(30),
                         retry: RetryPolicy(base: .seconds(1), maximum: .seconds(300))) { job in
             let payload = try job.decode(ServiceLevels.TimerPayload.self)

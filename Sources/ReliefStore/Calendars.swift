@@ -65,6 +65,7 @@ public struct Calendars: Sendable {
             }
         }
         return try await store.withTenant(context) { transaction in
+            let previous = try await Self.days(in: transaction, from: "\(year)-01-01", to: "\(year)-12-31")
             try await transaction.execute("""
                 DELETE FROM calendar_days WHERE day BETWEEN \(CalendarDate(year: year, month: 1, day: 1)!)
                                                         AND \(CalendarDate(year: year, month: 12, day: 31)!)
@@ -78,6 +79,11 @@ public struct Calendars: Sendable {
             }
             try await transaction.audit("calendar_replaced", objectType: "calendar", objectID: String(year),
                                         detail: ["days": String(days.count)])
+            // Open deadlines counted on the old list are counted again on the new one.
+            if previous.map({ [$0.day.description, $0.kind.rawValue] }).sorted(by: { $0[0] < $1[0] })
+                != days.map({ [$0.day.description, $0.kind.rawValue] }).sorted(by: { $0[0] < $1[0] }) {
+                try await ServiceLevels.requestRecount(countyID: context.countyID, year: year, previous: previous, in: transaction)
+            }
             return try await Self.days(in: transaction, from: "\(year)-01-01", to: "\(year)-12-31")
         }
     }

@@ -89,4 +89,30 @@ struct WorkingCalendarTests {
         let lateUTC = Date(timeIntervalSince1970: 1_759_336_200)  // 2025-10-01T16:30:00Z
         #expect(CivilDay(lateUTC) == Self.day("2025-10-02"))
     }
+
+    @Test("a deadline counted before a year's holidays were published is counted again on them, keeping its length in office time")
+    func recountAfterImport() {
+        // Counted on a calendar that did not know 2025's National Day yet: 5 working days from
+        // Friday 26 September 10:00 end on Friday 3 October.
+        let unpublished = WorkingCalendar()
+        let start = Self.day("2025-09-26").at(hour: 10)
+        let due = unpublished.adding(workingDays: 5, to: start)
+        #expect(CivilDay(due) == Self.day("2025-10-03"))
+        // Published: Sunday 28 September worked, 1–8 October off. The same office time ends on
+        // Friday 10 October (28, 29, 30 September, 9 and 10 October), where counting afresh ends too.
+        let recounted = unpublished.recount(due, after: start, on: Self.calendar)
+        #expect(recounted == Self.calendar.adding(workingDays: 5, to: start))
+        #expect(CivilDay(recounted) == Self.day("2025-10-10") && recounted == Self.calendar.closing(of: Self.day("2025-10-10")))
+        // Counting again on the same calendar moves nothing; a time before the start stays.
+        #expect(Self.calendar.recount(recounted, after: start, on: Self.calendar) == recounted)
+        #expect(unpublished.recount(start.addingTimeInterval(-60), after: start, on: Self.calendar) == start.addingTimeInterval(-60))
+    }
+
+    @Test("replacing a year's special days keeps the other years'")
+    func replacingAYear() {
+        let replaced = Self.calendar.replacing(year: 2025, holidays: [Self.day("2025-05-01")], makeUpWorkdays: [])
+        #expect(replaced.holidays == [Self.day("2025-05-01")] && replaced.makeUpWorkdays.isEmpty)
+        let other = WorkingCalendar(holidays: [Self.day("2026-01-01")]).replacing(year: 2025, holidays: [Self.day("2025-05-01")], makeUpWorkdays: [])
+        #expect(other.holidays == [Self.day("2026-01-01"), Self.day("2025-05-01")])
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import ReliefDomain
 import ReliefStore
 import Testing
@@ -75,6 +76,44 @@ struct DeadlineSyncTests {
         // A second sync finds nothing to do.
         #expect(try await world.levels.sync(countyID: world.countyID, caseID: receipt.caseID) == 0)
         #expect(try await world.deadlines(receipt.caseID).count == 1)
+    }
+
+    @Test("issue 6 §3: a year's holidays imported after a deadline was counted move it: counted again in the same office time, the case's due date with it, once")
+    func calendarImportRecounts() async throws {
+        try await JobsWorld.run { try await Self.calendarImportRecounts($0) }
+    }
+
+    static func calendarImportRecounts(_ world: JobsWorld) async throws {
+        let receipt = try await world.file(32)
+        #expect(try await world.levels.sync(countyID: world.countyID, caseID: receipt.caseID) == 1)
+        let before = try #require(try await world.openDeadlines(receipt.caseID).first)
+        // Its due day is declared a holiday, with the year's other special days kept.
+        let holiday = CivilDay(before.schedule.dueAt)
+        let calendars = Calendars(store: world.store)
+        let kept = try await calendars.days(world.manager, year: holiday.year)
+        _ = try await calendars.replaceYear(world.manager, year: holiday.year,
+                                            days: kept + [.init(day: holiday, kind: .holiday, name: "补发假日")])
+        let payloads = try await world.owner.query("""
+            SELECT payload FROM job_queue.jobs WHERE kind = 'sla.recount'
+            """).column(PostgresJSON<ServiceLevels.RecountPayload>.self)
+        let payload = try #require(payloads.first?.value)
+        #expect(payloads.count == 1)
+        #expect(try await world.levels.recount(payload) == 1)
+
+        let after = try #require(try await world.openDeadlines(receipt.caseID).first)
+        #expect(after.id == before.id, "the same deadline, counted again")
+        let start = try await createdAt(world, receipt.caseID)
+        let calendar = try await world.calendar()
+        expectSchedule(after, start: start, policy: .standard(.acceptance), itemLimit: try await world.dibaoLimit(), calendar: calendar)
+        #expect(after.schedule.dueAt > before.schedule.dueAt && CivilDay(after.schedule.dueAt) != holiday)
+        try await expectDueDatesFollowDeadlines(world, receipt.caseID)
+        // Run again (its runner died before the job ended): nothing moves a second time.
+        #expect(try await world.levels.recount(payload) == 0)
+        #expect(try await world.openDeadlines(receipt.caseID).first?.schedule == after.schedule)
+        // Importing the same list again asks for no recount.
+        _ = try await calendars.replaceYear(world.manager, year: holiday.year,
+                                            days: kept + [.init(day: holiday, kind: .holiday, name: "补发假日")])
+        #expect(try await world.count("SELECT count(*) FROM job_queue.jobs WHERE kind = 'sla.recount'") == 1)
     }
 
     @Test("a green-channel case (§6.3.5) gets the green limit, sooner than an ordinary case's")
