@@ -113,6 +113,9 @@ public final class JobRunner: Sendable {
         }
         let completions = Task { await completionLoop() }
         let maintenance = Task { await maintenanceLoop() }
+        // Apart from the maintenance loop, which waits on the database like everything else:
+        // a runner stuck on the database is noticed while it is stuck.
+        let watchdog = Task { await watchdogLoop() }
         logger.info("job runner started", metadata: [
             "queues": "\(configuration.queues.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ","))",
             "kinds": "\(kinds.joined(separator: ","))",
@@ -131,6 +134,8 @@ public final class JobRunner: Sendable {
         state.withLock { $0.maintenanceStopped = true }
         maintenanceWake.signal()
         await maintenance.value
+        watchdog.cancel()
+        await watchdog.value
         await markStopped()
         listener.close()
         await notifications.value
@@ -142,17 +147,19 @@ public final class JobRunner: Sendable {
     private func fetchLoop(queue: String, kinds: [String]) async {
         let concurrency = max(configuration.queues[queue] ?? 1, 1)
         let wake = wakes[queue]!
+        turned(queue)
         while !isStopping {
-            let free = state.withLock { state -> Int in
-                state.lastTurn[queue] = clock.now
-                state.progressAt = Date()
-                return concurrency - state.inFlight[queue, default: 0]
-            }
+            let free = state.withLock { concurrency - $0.inFlight[queue, default: 0] }
             var timeout = configuration.pollInterval
+            // A loop turns when it asks the database and is answered, or has nothing to ask
+            // for (its slots are busy, and running jobs are watched on their own): one whose
+            // claims keep failing or hanging makes no progress, whatever it tries.
+            if free <= 0 { turned(queue) }
             if free > 0 {
                 let asked = min(free, configuration.claimBatch)
                 do {
                     let jobs = try await claim(queue: queue, kinds: kinds, limit: asked)
+                    turned(queue)
                     for job in jobs { start(job) }
                     if jobs.count == asked { continue }  // there may be more
                     if let next = try await pool.query(RunnerStatements.nextScheduled(queue: queue, kinds: kinds)).scalar(Date?.self) ?? nil {
@@ -165,6 +172,13 @@ public final class JobRunner: Sendable {
                 }
             }
             await wake.wait(timeout: timeout)
+        }
+    }
+
+    private func turned(_ queue: String) {
+        state.withLock { state in
+            state.lastTurn[queue] = clock.now
+            state.progressAt = Date()
         }
     }
 

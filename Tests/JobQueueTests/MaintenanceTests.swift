@@ -97,6 +97,28 @@ struct MaintenanceTests {
         try await db.stop(handle.runner)
     }
 
+    @Test("a runner whose claims wait on the database is reported stalled while they wait, not once they are answered")
+    func watchdogReportsBlockedClaims() async throws {
+        try await withQueue { try await watchdogReportsBlockedClaims($0) }
+    }
+
+    private func watchdogReportsBlockedClaims(_ db: QueueDatabase) async throws {
+        let handle = db.makeRunner(.test(pollInterval: .milliseconds(100), heartbeatInterval: .milliseconds(100), stallAfter: .milliseconds(500)))
+        handle.runner.register(kind: "any") { _ in .done }
+        db.start(handle)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(handle.runner.health.stalledSince == nil)
+        // An operator's lock on the queue's table: every claim (and heartbeat) waits on it.
+        let locker = try await PostgresConnection.connect(db.superuserConfiguration)
+        try await locker.executeScript("BEGIN; LOCK TABLE job_queue.jobs IN ACCESS EXCLUSIVE MODE")
+        let stalledWhileLocked = await eventually { handle.runner.health.stalledSince != nil }
+        try await locker.executeScript("COMMIT")
+        await locker.close()
+        #expect(stalledWhileLocked, "the stall shows while the lock is held")
+        #expect(await eventually { handle.runner.health.stalledSince == nil }, "and ends once claims are answered again")
+        try await db.stop(handle.runner)
+    }
+
     private func stalledInDatabase(_ db: QueueDatabase, _ runner: UUID) async throws -> Bool {
         let since = try await db.admin.query("SELECT stalled_since FROM job_queue.runners WHERE id = \(runner)").scalar(Date?.self)
         return (since ?? nil) != nil
