@@ -40,6 +40,7 @@ public enum HTTPServer {
         let store = Store(pool: pool)
         let accounts = Accounts(store: store)
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: UnknownRouteMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: maximumJSONBody, uploadLimit: MaterialFile.maximumBytes))
         router.add(middleware: AuthenticationMiddleware(accounts: accounts))
         router.add(middleware: HotlineSignatureMiddleware(integration: HotlineIntegration(store: store, cipher: cipher)))

@@ -26,7 +26,7 @@ struct ProblemMiddleware: ServerMiddleware {
             logger.warning("database unavailable", metadata: ["operation": "\(operationID)", "error": "\(error.underlyingError)"])
             return Self.respond(.unavailable)
         } catch let error as ServerError where error.isRequestDecoding {
-            return Self.respond(.invalid("请求参数或请求体不符合本接口的要求：\(error.inputFault)"))
+            return Self.respond(.invalid("请求不符合本接口的要求：\(error.inputFault)"))
         } catch {
             // The underlying error only: a ServerError's description repeats the request's
             // headers, bearer token included, which must never reach a log.
@@ -75,6 +75,12 @@ extension ServerError {
     /// What is wrong with the input, in words for whoever wrote the request: the field and
     /// what it should be, not the decoder's English.
     var inputFault: String {
+        if causeDescription.contains("content type") {
+            return "请求的 Content-Type 不对，本接口要求 \(request.method == .post && request.path?.hasSuffix("/materials") == true ? "文件本身（application/octet-stream 等）" : "application/json")"
+        }
+        let parameters = "路径或查询参数的值不符合要求（类型、格式或取值范围），接口说明见 /openapi.yaml"
+        // Without a body, what could not be read is a path or query parameter.
+        if [.get, .head, .delete].contains(request.method) { return parameters }
         guard let decoding = underlyingError as? DecodingError else { return causeDescription }
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
@@ -86,13 +92,15 @@ extension ServerError {
             return "缺少字段 \(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)"
         case .valueNotFound(_, let context):
             return "字段 \(path(context)) 不能为 null"
+        // Nothing named: the body as a whole, or a path or query parameter (their decoder
+        // names no field either).
         case .typeMismatch(let type, let context):
-            return "字段 \(path(context).isEmpty ? "（请求体）" : path(context)) 的类型不对，应为\(Self.kind(of: type))"
+            return path(context).isEmpty ? "请求体应为JSON\(Self.kind(of: type))，或\(parameters)" : "字段 \(path(context)) 的类型不对，应为\(Self.kind(of: type))"
         case .dataCorrupted(let context):
             let field = path(context)
             // Foundation's decoder reports an integer field given a fraction or an out-of-range
             // number this way too, without naming the field.
-            return field.isEmpty ? "请求体不是有效的 JSON，或有整数字段的值带小数或超出范围" : "字段 \(field) 的值不符合要求（类型、格式或取值范围）"
+            return field.isEmpty ? "请求体不是有效的 JSON（或有整数字段的值带小数、超出范围），或\(parameters)" : "字段 \(field) 的值不符合要求（类型、格式或取值范围）"
         @unknown default:
             return causeDescription
         }
