@@ -63,6 +63,16 @@ public enum JobAdministration {
         guard changed == 1 else { throw try await failure(id, tenant: tenant, on: connection) }
     }
 
+    /// Cancels the waiting job that holds `uniqueKey`, if there is one: a timer whose reason
+    /// went away (a running one finishes on its own). Answers whether one was cancelled.
+    @discardableResult
+    public static func cancelWaiting(uniqueKey: String, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.execute("""
+            UPDATE job_queue.jobs SET state = 'cancelled', finished_at = now(), cancel_requested_at = now()
+            WHERE unique_key = \(uniqueKey) AND state IN ('scheduled', 'available')
+            """) > 0
+    }
+
     /// The state a job is in, if it exists (for the tenant).
     public static func state(of id: Int64, tenant: UUID? = nil, on connection: PostgresConnection) async throws -> String? {
         try await connection.query("""

@@ -87,6 +87,7 @@ public struct Directory: Sendable {
                 """).decode((UUID, String, String, String, UUID?, String, Bool).self).first.map(Self.org) else {
                 throw Failure.invalid("上级机构不存在")
             }
+            guard parent.active else { throw Failure.conflict("上级机构“\(parent.name)”已停用，不能在其下新增机构") }
             switch (tier, parent.tier) {
             case (.township, .county):
                 guard divisionCode.hasPrefix(String(parent.divisionCode.prefix(6))), divisionCode.hasSuffix("000"),
@@ -124,6 +125,9 @@ public struct Directory: Sendable {
             throw Failure.invalid("名称应为1–100个字符")
         }
         return try await store.withTenant(context) { transaction in
+            if let active {
+                try await Self.checkOrgActivation(id, active: active, in: transaction)
+            }
             guard let row = try await transaction.query("""
                 UPDATE orgs SET name = coalesce(\(name?.trimmingCharacters(in: .whitespacesAndNewlines)), name),
                                 active = coalesce(\(active), active)
@@ -133,6 +137,27 @@ public struct Directory: Sendable {
             try await transaction.audit("org_updated", objectType: "org", objectID: id.uuidString.lowercased(),
                                         detail: ["name": name ?? "", "active": active.map { String($0) } ?? ""])
             return Self.org(row)
+        }
+    }
+
+    /// The tree stays whole: the county's own org is never deactivated; a township is
+    /// deactivated only once its villages are (so none is left offered to citizens under a
+    /// closed township), and reactivated only under an active parent.
+    private static func checkOrgActivation(_ id: UUID, active: Bool, in transaction: TenantTransaction) async throws {
+        guard let (tier, parentActive) = try await transaction.query("""
+            SELECT o.tier::text, p.active FROM orgs o LEFT JOIN orgs p ON p.county_id = o.county_id AND p.id = o.parent_id
+            WHERE o.id = \(id)
+            """).decode((String, Bool?).self).first else { throw Failure.notFound }
+        if !active {
+            guard tier != OrgTier.county.rawValue else { throw Failure.conflict("县（市、区）本级机构不能停用") }
+            let children = try await transaction.query("""
+                SELECT name FROM orgs WHERE parent_id = \(id) AND active ORDER BY division_code
+                """).column(String.self)
+            if !children.isEmpty {
+                throw Failure.conflict("请先停用其下属的村（社区）：\(children.joined(separator: "、"))")
+            }
+        } else if parentActive == false {
+            throw Failure.conflict("上级机构已停用，请先启用上级机构")
         }
     }
 
@@ -171,6 +196,12 @@ public struct Directory: Sendable {
         }
         return try await store.withTenant(context) { transaction in
             if active == false {
+                // The center and the joint office are the one door and the joint meeting (§5):
+                // without them no case is accepted or decided.
+                let kind = try await transaction.query("SELECT kind::text FROM departments WHERE id = \(id)").scalar(String.self)
+                if let kind, kind != Role.DepartmentKind.department.rawValue {
+                    throw Failure.conflict("社会救助中心和联席会议办公室不能停用")
+                }
                 // Citizens could still apply for an item nobody would handle: its department
                 // is deactivated only once its items are retired or handed to another.
                 let items = try await transaction.query("""
@@ -242,7 +273,7 @@ public struct Directory: Sendable {
             } catch let error as PostgresServerError where error.code == .foreignKeyViolation {
                 throw Failure.invalid("所属机构或部门不存在")
             }
-            try await Self.checkSeat(of: id, in: transaction)
+            try await Self.checkSeat(of: id, placeChanged: true, in: transaction)
             try await transaction.audit("user_created", objectType: "user", objectID: id.uuidString.lowercased(),
                                         detail: ["username": username, "roles": roles.map(\.rawValue).sorted().joined(separator: ",")])
             return User(id: id, username: username, displayName: displayName, orgID: orgID, departmentID: departmentID,
@@ -287,7 +318,7 @@ public struct Directory: Sendable {
                         """)
                 }
             }
-            try await Self.checkSeat(of: id, in: transaction)
+            try await Self.checkSeat(of: id, placeChanged: orgID != nil || changeDepartment, in: transaction)
             if active == false {
                 try await transaction.execute("UPDATE credentials SET revoked_at = now() WHERE user_id = \(id) AND revoked_at IS NULL")
             }
@@ -302,15 +333,18 @@ public struct Directory: Sendable {
         }
     }
 
-    /// Refuses (rolling the change back) roles the user, as written, cannot hold where they sit.
-    private static func checkSeat(of userID: UUID, in transaction: TenantTransaction) async throws {
-        guard let (tier, kind, roles) = try await transaction.query("""
+    /// Refuses (rolling the change back) roles the user, as written, cannot hold where they
+    /// sit, and a seat (`placeChanged`) in an org or department that is no longer active.
+    private static func checkSeat(of userID: UUID, placeChanged: Bool, in transaction: TenantTransaction) async throws {
+        guard let (tier, kind, roles, orgActive, departmentActive) = try await transaction.query("""
             SELECT o.tier::text, d.kind::text,
-                   ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id)
+                   ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id),
+                   o.active, coalesce(d.active, true)
             FROM users u JOIN orgs o ON o.county_id = u.county_id AND o.id = u.org_id
             LEFT JOIN departments d ON d.county_id = u.county_id AND d.id = u.department_id
             WHERE u.id = \(userID)
-            """).decode((String, String?, [String]).self).first, let tier = OrgTier(rawValue: tier) else { throw Failure.notFound }
+            """).decode((String, String?, [String], Bool, Bool).self).first, let tier = OrgTier(rawValue: tier) else { throw Failure.notFound }
+        if placeChanged, !orgActive || !departmentActive { throw Failure.invalid("所属机构或部门已停用") }
         if let problem = Role.seatingProblem(Set(roles.compactMap(Role.init(rawValue:))), tier: tier,
                                              departmentKind: kind.flatMap(Role.DepartmentKind.init(rawValue:))) {
             throw Failure.invalid(problem)

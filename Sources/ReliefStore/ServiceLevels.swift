@@ -91,6 +91,8 @@ public struct ServiceLevels: Sendable {
                 try await transaction.execute("""
                     UPDATE escalations SET resolved_at = now() WHERE deadline_id = \(id) AND resolved_at IS NULL AND \(reason) <> 'extended'
                     """)
+                // Its timer has nothing left to do: not left waiting, counted as pending work.
+                try await JobAdministration.cancelWaiting(uniqueKey: Self.timerKey(id), on: transaction.connection)
             }
             let calendar = try await Calendars(store: store).workingCalendar(in: transaction)
             for (deadline, want) in adjusted {
@@ -162,12 +164,15 @@ public struct ServiceLevels: Sendable {
                                      green: green, in: transaction)
     }
 
+    /// The unique key of a deadline's timer job.
+    static func timerKey(_ deadlineID: UUID) -> String { "sla.timer:\(deadlineID.uuidString.lowercased())" }
+
     /// Schedules the deadline's timer for its next step (or brings a scheduled one forward).
     static func scheduleTimer(countyID: UUID, deadlineID: UUID, at time: Date?, green: Bool,
                               in transaction: TenantTransaction) async throws {
         guard let time else { return }
         let job = try NewJob(kind: timerKind, payload: TimerPayload(countyID: countyID, deadlineID: deadlineID),
-                             queue: queue, priority: green ? 1 : 4, runAt: time, uniqueKey: "sla.timer:\(deadlineID.uuidString.lowercased())",
+                             queue: queue, priority: green ? 1 : 4, runAt: time, uniqueKey: timerKey(deadlineID),
                              onDuplicate: .runNoLaterThan, tenant: countyID)
         try await JobQueue.enqueue(job, on: transaction.connection)
     }

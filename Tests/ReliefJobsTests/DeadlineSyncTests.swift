@@ -149,6 +149,11 @@ struct DeadlineSyncTests {
         try await world.levels.sync(countyID: world.countyID, caseID: caseID)
         let acceptance = try #require(try await world.deadlines(caseID).first { $0.stage == "acceptance" })
         #expect(acceptance.endedAt != nil && acceptance.endReason == "met", "\(acceptance)")
+        // Its timer is not left waiting, as pending work, for a deadline that has ended.
+        let acceptanceTimers = try await world.owner.query("""
+            SELECT state::text FROM job_queue.jobs WHERE unique_key = \("sla.timer:" + acceptance.id.uuidString.lowercased())
+            """).column(String.self)
+        #expect(acceptanceTimers == ["cancelled"], "\(acceptanceTimers)")
         let signing = try await world.openDeadlines(caseID)
         #expect(signing.map(\.stage) == ["signing", "signing"])
         #expect(Set(signing.compactMap(\.departmentID)) == [world.civilID, world.medicalID])
