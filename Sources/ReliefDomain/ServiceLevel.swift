@@ -78,8 +78,10 @@ public struct SLAPolicy: Sendable, Equatable, Codable {
         if stage == .handling {
             if limitWorkingDays != nil || greenLimitWorkingDays != nil { return "办理时限取自事项清单，不能在此设置天数" }
         } else {
-            guard let limit = limitWorkingDays, (0...60).contains(limit) else { return "时限应为0–60个工作日" }
-            guard let green = greenLimitWorkingDays, (0...limit).contains(green) else { return "绿色通道时限应为0至普通时限之间" }
+            guard let limit = limitWorkingDays else { return "请设置时限（limitWorkingDays，0–60个工作日）" }
+            guard (0...60).contains(limit) else { return "时限应为0–60个工作日" }
+            guard let green = greenLimitWorkingDays else { return "请设置绿色通道时限（greenLimitWorkingDays，0至普通时限之间）" }
+            guard (0...limit).contains(green) else { return "绿色通道时限应为0至普通时限之间" }
         }
         guard (10...100).contains(greenHandlingPercent) else { return "绿色通道办理时限比例应为10%–100%" }
         guard warnAtFraction >= 0.3, warnAtFraction <= 0.95 else { return "预警点应在时限的30%–95%之间" }

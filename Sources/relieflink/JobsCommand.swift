@@ -45,6 +45,7 @@ struct JobsRunCommand: AsyncParsableCommand {
         let runner = JobRunner(pool: pool, configuration: configuration, logger: logger)
         ReliefJobs(store: Store(pool: pool), cipher: cipher, http: http, configuration: delivery.configuration, logger: logger)
             .register(on: runner)
+        await warnIfLoginIsPrivileged(pool, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [JobRunnerService(runner: runner)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

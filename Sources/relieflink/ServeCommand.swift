@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             await pool.close()
             throw CommandFailure("cannot use the database: \(error)")
         }
+        await warnIfLoginIsPrivileged(pool, logger: logger)
         let app = try HTTPServer.application(configuration: http.serverConfiguration, pool: pool, cipher: cipher, logger: logger)
         do {
             try await app.runService()

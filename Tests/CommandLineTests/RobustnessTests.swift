@@ -239,13 +239,14 @@ final class RobustnessWorld: Sendable {
         try #require(created.status == .exited(0), "create-user: \(created.error)")
     }
 
-    /// `relieflink serve` as the application's login role, without the public rate limit.
-    func startServer() throws -> ServerProcess {
+    /// `relieflink serve` as the application's login role (or `databaseURL`), without the
+    /// public rate limit.
+    func startServer(databaseURL: String? = nil) throws -> ServerProcess {
         let number = servers.withLock { $0.count + 1 }
         let server = try ServerProcess.start(
             arguments: ["serve", "--hostname", "127.0.0.1", "--port", "\(port)", "--public-rate-limit", "0"],
             environment: [
-                "DATABASE_URL": appURL,
+                "DATABASE_URL": databaseURL ?? appURL,
                 "RELIEFLINK_DATA_KEYS": "k1:\(dataKey)",
                 "RELIEFLINK_LOOKUP_KEY": lookupKey,
                 "LOG_LEVEL": "warning",

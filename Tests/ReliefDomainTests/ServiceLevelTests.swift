@@ -105,5 +105,11 @@ struct ServiceLevelTests {
         policy = .standard(.signing)
         policy.escalateAfterWorkingDays = 11
         #expect(policy.problem != nil)
+        // A limit left out is named as left out, not as out of range.
+        policy = .standard(.acceptance)
+        policy.greenLimitWorkingDays = nil
+        #expect(policy.problem?.contains("greenLimitWorkingDays") == true, "\(policy.problem ?? "-")")
+        policy.limitWorkingDays = nil
+        #expect(policy.problem?.contains("limitWorkingDays") == true, "\(policy.problem ?? "-")")
     }
 }
