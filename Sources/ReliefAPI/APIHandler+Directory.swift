@@ -79,6 +79,17 @@ extension APIHandler {
         return .ok(.init(body: .json(Self.schema(user))))
     }
 
+    func resetUserPassword(_ input: Operations.ResetUserPassword.Input) async throws -> Operations.ResetUserPassword.Output {
+        let context = try signedIn()
+        guard case .json(let body) = input.body else { throw Problem.jsonBodyRequired }
+        do {
+            try await accounts.resetPassword(context, userID: try pathID(input.path.userId), new: body.newPassword)
+        } catch Accounts.Failure.invalidNewPassword(let why) {
+            throw Problem.invalid(why)
+        }
+        return .noContent(.init())
+    }
+
     // MARK: Schemas
 
     static func schema(_ org: Directory.Org) -> Components.Schemas.Org {

@@ -130,6 +130,29 @@ public struct Accounts: Sendable {
                        displayName: displayName, username: username)
     }
 
+    /// A center manager sets a new password for a user of the county who forgot theirs: the
+    /// lock-out is lifted and every session and token of theirs ends. Their own password
+    /// managers change with the current one (`changePassword`).
+    public func resetPassword(_ context: TenantContext, userID: UUID, new: String) async throws {
+        try context.require(anyOf: [.centerManager], "只有救助中心管理员可以重设他人的密码。")
+        guard userID != context.userID else { throw StoreFailure.invalid("请用“修改密码”更改自己的密码（需输入当前密码）") }
+        if let problem = SignInPolicy.problem(withNewPassword: new) { throw Failure.invalidNewPassword(problem) }
+        let cost = bcryptCost
+        let hash = await Self.offload { Self.hashPassword(new, cost: cost) }
+        try await store.withTenant(context) { transaction in
+            let updated = try await transaction.execute("""
+                UPDATE users SET password_hash = \(hash), password_changed_at = now(), failed_sign_ins = 0, locked_until = NULL
+                WHERE id = \(userID)
+                """)
+            guard updated == 1 else { throw StoreFailure.notFound }
+            let ended = try await transaction.execute("""
+                UPDATE credentials SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL
+                """)
+            try await transaction.audit("password_reset", objectType: "user", objectID: userID.uuidString.lowercased(),
+                                        detail: ["sessions_ended": String(ended)])
+        }
+    }
+
     /// Counts one more failure of the user's password, locking the account as the policy says;
     /// answers until when it is locked, if it now is.
     private func recordFailure(
