@@ -24,10 +24,10 @@ extension APIHandler {
 
     func signOut(_ input: Operations.SignOut.Input) async throws -> Operations.SignOut.Output {
         let identity = RequestIdentity.current
-        guard let context = identity.context, let token = identity.token else {
+        guard identity.context != nil, let token = identity.token else {
             throw Problem.unauthorized
         }
-        try await accounts.revoke(token, as: context)
+        try await accounts.revoke(token, as: try signedIn())
         RequestIdentity.current.responseHeaders.setCookie(SessionCookie.value(token: "", maxAge: 0, secure: secureCookies))
         return .noContent(.init())
     }
@@ -51,6 +51,20 @@ extension APIHandler {
         } catch Accounts.Failure.locked(let until) {
             throw Problem.locked(until: until)
         }
+    }
+
+    func listTokens(_ input: Operations.ListTokens.Input) async throws -> Operations.ListTokens.Output {
+        let context = try signedIn()
+        let credentials = try await accounts.credentials(context, presented: RequestIdentity.current.token)
+        return .ok(.init(body: .json(credentials.map {
+            .init(id: $0.id.lowercased, kind: $0.kind == .browser ? .browser : .api, name: $0.name, createdAt: $0.createdAt,
+                  expiresAt: $0.expiresAt, lastUsedAt: $0.lastUsedAt, current: $0.isCurrent)
+        })))
+    }
+
+    func revokeToken(_ input: Operations.RevokeToken.Input) async throws -> Operations.RevokeToken.Output {
+        try await accounts.revokeCredential(try signedIn(), id: try pathID(input.path.tokenId))
+        return .noContent(.init())
     }
 
     func createToken(_ input: Operations.CreateToken.Input) async throws -> Operations.CreateToken.Output {

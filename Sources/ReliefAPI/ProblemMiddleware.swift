@@ -81,6 +81,8 @@ extension ServerError {
         let parameters = "路径或查询参数的值不符合要求（类型、格式或取值范围），接口说明见 /openapi.yaml"
         // Without a body, what could not be read is a path or query parameter.
         if [.get, .head, .delete].contains(request.method) { return parameters }
+        let length = request.headerFields[.contentLength]
+        if requestBody == nil || (length == nil || length == "0") && request.headerFields[.transferEncoding] == nil { return parameters }
         guard let decoding = underlyingError as? DecodingError else { return causeDescription }
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")

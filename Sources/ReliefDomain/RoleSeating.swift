@@ -18,14 +18,22 @@ extension Role {
         if roles.contains(.auditor), roles.count > 1 { return "审计员只读全县数据，不能与其他角色同时授予" }
         for role in roles.sorted(by: { $0.rawValue < $1.rawValue }) {
             switch role {
-            case .centerManager, .centerAgent, .jointOffice, .auditor:
-                guard tier == .county else { return "\(role.title)应设在县（市、区）一级" }
+            case .centerManager, .centerAgent:
+                guard tier == .county, departmentKind == nil || departmentKind == .reliefCenter else {
+                    return "\(role.title)应设在县（市、区）社会救助中心"
+                }
+            case .jointOffice:
+                guard tier == .county, departmentKind == nil || departmentKind == .jointOffice else {
+                    return "\(role.title)应设在县（市、区）社会救助联席会议办公室"
+                }
+            case .auditor:
+                guard tier == .county, departmentKind == nil else { return "\(role.title)应设在县（市、区）一级，不属于任何部门" }
             case .departmentManager, .departmentAgent:
                 guard tier == .county, departmentKind == .department else { return "\(role.title)应属于县（市、区）的一个职能部门" }
             case .townshipAgent:
-                guard tier == .township else { return "\(role.title)应设在乡镇（街道）" }
+                guard tier == .township, departmentKind == nil else { return "\(role.title)应设在乡镇（街道），不属于县级部门" }
             case .villageAgent:
-                guard tier == .village else { return "\(role.title)应设在村（社区）" }
+                guard tier == .village, departmentKind == nil else { return "\(role.title)应设在村（社区），不属于县级部门" }
             }
         }
         return nil

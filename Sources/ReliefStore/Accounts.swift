@@ -100,20 +100,20 @@ public struct Accounts: Sendable {
             }
             throw Failure.invalidCredentials
         }
-        if let until = candidate.lockedUntil, until > now {
-            try await store.withSignIn(signIn) { transaction in
-                try await transaction.audit("sign_in_refused_locked", objectType: "user", objectID: candidate.id.uuidString.lowercased(),
-                                            clientAddress: clientAddress)
-            }
-            throw Failure.locked(until: until)
+        let reserved = try await store.withSignIn(signIn) { transaction in
+            try await reserveTry(in: transaction, userID: candidate.id, refusedAs: "sign_in_refused_locked", clientAddress: clientAddress, now: now)
+        }
+        guard case .allowed(let attempt, let lockIfWrong) = reserved else {
+            if case .locked(let until) = reserved { throw Failure.locked(until: until) }
+            throw Failure.invalidCredentials
         }
         // bcrypt runs outside any transaction: no connection waits on it.
         guard await Self.offload({ Bcrypt.verify(password, hash: candidate.passwordHash) }), candidate.active else {
-            let lockedUntil = try await store.withSignIn(signIn) { transaction in
-                try await recordFailure(in: transaction, userID: candidate.id, failures: candidate.failures, action: "sign_in_failed",
-                                        clientAddress: clientAddress, now: now)
+            try await store.withSignIn(signIn) { transaction in
+                try await recordFailure(in: transaction, userID: candidate.id, attempt: attempt, locked: lockIfWrong != nil,
+                                        action: "sign_in_failed", clientAddress: clientAddress)
             }
-            if let lockedUntil { throw Failure.locked(until: lockedUntil) }
+            if let lockIfWrong { throw Failure.locked(until: lockIfWrong) }
             throw Failure.invalidCredentials
         }
         let context = candidate.context
@@ -153,20 +153,44 @@ public struct Accounts: Sendable {
         }
     }
 
-    /// Counts one more failure of the user's password, locking the account as the policy says;
-    /// answers until when it is locked, if it now is.
+    /// What a try of a password may do: be checked (the `attempt`-th since the last success,
+    /// locking the account until `lockIfWrong` if it fails), or not at all, the account locked.
+    enum PasswordTry: Sendable {
+        case allowed(attempt: Int, lockIfWrong: Date?)
+        case locked(until: Date)
+    }
+
+    /// Counts a try before the password is checked, under the user's row lock, so that tries
+    /// sent at once are counted one after another: the one that would lock the account locks it
+    /// at once (lifted again if it succeeds), and the rest find it locked. Counting after the
+    /// check let twenty tries in parallel each read the same count and never lock.
+    private func reserveTry(
+        in transaction: TenantTransaction, userID: UUID, refusedAs action: String, clientAddress: String?, now: Date
+    ) async throws -> PasswordTry {
+        let attempt = try await transaction.query("""
+            UPDATE users SET failed_sign_ins = failed_sign_ins + 1
+            WHERE id = \(userID) AND (locked_until IS NULL OR locked_until <= \(now))
+            RETURNING failed_sign_ins
+            """).scalar(Int32.self).map(Int.init)
+        guard let attempt else {
+            let until = try await transaction.query("SELECT locked_until FROM users WHERE id = \(userID)").scalar(Date?.self) ?? nil
+            try await transaction.audit(action, objectType: "user", objectID: userID.uuidString.lowercased(), clientAddress: clientAddress)
+            return .locked(until: until ?? now)
+        }
+        let lockIfWrong = policy.lockSeconds(afterFailures: attempt).map { now.addingTimeInterval(TimeInterval($0)) }
+        if let lockIfWrong {
+            try await transaction.execute("UPDATE users SET locked_until = \(lockIfWrong) WHERE id = \(userID)")
+        }
+        return .allowed(attempt: attempt, lockIfWrong: lockIfWrong)
+    }
+
+    /// Records a try that failed (counted already by `reserveTry`).
     private func recordFailure(
-        in transaction: TenantTransaction, userID: UUID, failures earlier: Int, action: String, clientAddress: String?, now: Date
-    ) async throws -> Date? {
-        let failures = earlier + 1
-        let lockedUntil = policy.lockSeconds(afterFailures: failures).map { now.addingTimeInterval(TimeInterval($0)) }
-        try await transaction.execute("""
-            UPDATE users SET failed_sign_ins = \(Int32(clamping: failures)), locked_until = \(lockedUntil) WHERE id = \(userID)
-            """)
-        try await transaction.audit(lockedUntil == nil ? action : "account_locked", objectType: "user",
-                                    objectID: userID.uuidString.lowercased(), detail: ["failures": String(failures), "after": action],
+        in transaction: TenantTransaction, userID: UUID, attempt: Int, locked: Bool, action: String, clientAddress: String?
+    ) async throws {
+        try await transaction.audit(locked ? "account_locked" : action, objectType: "user",
+                                    objectID: userID.uuidString.lowercased(), detail: ["failures": String(attempt), "after": action],
                                     clientAddress: clientAddress)
-        return lockedUntil
     }
 
     /// Issues an API token for the signed-in user, e.g. for the 12345 bridge.
@@ -236,24 +260,22 @@ public struct Accounts: Sendable {
     /// cannot be used to guess the password: the same lock-out, and no change while locked.
     public func changePassword(_ context: TenantContext, current: String, new: String, keeping presented: String?, now: Date = Date()) async throws {
         if let problem = SignInPolicy.problem(withNewPassword: new) { throw Failure.invalidNewPassword(problem) }
-        let account = try await store.withTenant(context) { transaction in
-            try await transaction.query("""
-                SELECT password_hash, failed_sign_ins, locked_until FROM users WHERE id = \(context.userID)
-                """).decode((String, Int32, Date?).self).first
+        let (hash, reserved) = try await store.withTenant(context) { transaction in
+            let hash = try await transaction.query("SELECT password_hash FROM users WHERE id = \(context.userID)").scalar(String.self)
+            let reserved = try await reserveTry(in: transaction, userID: context.userID, refusedAs: "password_change_refused_locked",
+                                                clientAddress: nil, now: now)
+            return (hash, reserved)
         }
-        guard let (hash, failures, lockedUntil) = account else { throw Failure.invalidCredentials }
-        if let lockedUntil, lockedUntil > now {
-            try await store.withTenant(context) { transaction in
-                try await transaction.audit("password_change_refused_locked", objectType: "user", objectID: context.userID.uuidString.lowercased())
-            }
-            throw Failure.locked(until: lockedUntil)
+        guard let hash, case .allowed(let attempt, let lockIfWrong) = reserved else {
+            if case .locked(let until) = reserved { throw Failure.locked(until: until) }
+            throw Failure.invalidCredentials
         }
         guard await Self.offload({ Bcrypt.verify(current, hash: hash) }) else {
-            let locked = try await store.withTenant(context) { transaction in
-                try await recordFailure(in: transaction, userID: context.userID, failures: Int(failures), action: "password_change_failed",
-                                        clientAddress: nil, now: now)
+            try await store.withTenant(context) { transaction in
+                try await recordFailure(in: transaction, userID: context.userID, attempt: attempt, locked: lockIfWrong != nil,
+                                        action: "password_change_failed", clientAddress: nil)
             }
-            if let locked { throw Failure.locked(until: locked) }
+            if let lockIfWrong { throw Failure.locked(until: lockIfWrong) }
             throw Failure.invalidCredentials
         }
         let cost = bcryptCost
@@ -261,7 +283,8 @@ public struct Accounts: Sendable {
         let keep = presented.flatMap(AccessToken.init)?.hash ?? Data()
         try await store.withTenant(context) { transaction in
             try await transaction.execute("""
-                UPDATE users SET password_hash = \(newHash), password_changed_at = now() WHERE id = \(context.userID)
+                UPDATE users SET password_hash = \(newHash), password_changed_at = now(), failed_sign_ins = 0, locked_until = NULL
+                WHERE id = \(context.userID)
                 """)
             let ended = try await transaction.execute("""
                 UPDATE credentials SET revoked_at = now()

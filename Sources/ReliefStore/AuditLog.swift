@@ -65,10 +65,9 @@ public struct AuditVerifier: Sendable {
                 }
                 let head = try await connection.query("SELECT seq FROM audit_heads WHERE county_id = \(county)").scalar(Int64.self)
                 let last = rows.last?.0 ?? 0
-                // Making a county's first account is audited: a county with accounts has a log.
-                if rows.isEmpty, head == nil,
-                   try await connection.query("SELECT EXISTS (SELECT 1 FROM users WHERE county_id = \(county))").scalar(Bool.self) == true {
-                    return .broken(countyID: county, seq: 1, reason: "the county has accounts but no audit entries (its log was removed)")
+                // A county's bootstrap is its first entry: a county without any had its log removed.
+                if rows.isEmpty, head == nil {
+                    return .broken(countyID: county, seq: 1, reason: "the county has no audit entries, not even its bootstrap (its log was removed)")
                 }
                 if (head ?? 0) != last {
                     return .broken(countyID: county, seq: last + 1, reason: "entries after it were removed (the chain ends at \(head ?? 0))")

@@ -65,6 +65,11 @@ public struct Calendars: Sendable {
             }
         }
         return try await store.withTenant(context) { transaction in
+            // One import of a county's year at a time: two at once would each delete what was
+            // there and leave both lists mixed, which neither manager sent.
+            try await transaction.execute("""
+                SELECT pg_advisory_xact_lock(4013, hashtext(\(context.countyID.uuidString) || ':' || \(String(year))))
+                """)
             let previous = try await Self.days(in: transaction, from: "\(year)-01-01", to: "\(year)-12-31")
             try await transaction.execute("""
                 DELETE FROM calendar_days WHERE day BETWEEN \(CalendarDate(year: year, month: 1, day: 1)!)

@@ -38,6 +38,29 @@ struct CalendarEndpointTests {
         }
     }
 
+    @Test("imports of one year sent at once leave exactly one of the lists, not a mixture")
+    func concurrentImports() async throws {
+        try await APITester.run { api in
+            let manager = try await api.signIn()
+            let lists = ["2028-03-01", "2028-03-02", "2028-03-03", "2028-03-06", "2028-03-07", "2028-03-08"].map { day in
+                [["date": day, "kind": "holiday", "name": "测试"]] as [JSONBody]
+            }
+            for _ in 0..<3 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for list in lists {
+                        group.addTask {
+                            let reply = try await api.send(.put, "/api/v1/calendar/2028", token: manager, json: ["days": list])
+                            #expect(reply.status == .ok)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let days = try await api.send(.get, "/api/v1/calendar/2028", token: manager).object["days"] as? [[String: Any]] ?? []
+                #expect(days.count == 1, "one request's list: \(days.compactMap { $0["date"] as? String })")
+            }
+        }
+    }
+
     @Test("only a center manager changes it, and a wrong list changes nothing")
     func refusals() async throws {
         try await APITester.run { api in

@@ -80,6 +80,39 @@ struct ClientAddressTests {
         }
     }
 
+    @Test("issue 3 §4: twenty wrong passwords sent at once still lock the account after five, for sign-in and for a password change")
+    func parallelTriesLock() async throws {
+        try await APITester.run { api in
+            let county = try await IntakeCounty.make(api)
+            _ = try await api.createUser(county.manager, username: "race.one", orgID: county.villageA, roles: ["village_agent"])
+            let signIns = try await withThrowingTaskGroup(of: Int.self) { group in
+                for attempt in 0..<20 {
+                    group.addTask {
+                        Int(try await api.send(.post, "/api/v1/sessions", json: [
+                            "county": APITester.jiangyin, "username": "race.one", "password": "wrong-\(attempt)"]).status.code)
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(signIns.filter { $0 == 401 }.count <= 4 && signIns.filter { $0 == 423 }.count >= 16, "\(signIns.sorted())")
+            let right = try await api.send(.post, "/api/v1/sessions", json: [
+                "county": APITester.jiangyin, "username": "race.one", "password": "Staff-pass-2026"])
+            #expect(right.status.code == 423, "locked, whatever the password")
+
+            let other = try await api.createUser(county.manager, username: "race.two", orgID: county.villageB, roles: ["village_agent"])
+            let changes = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        Int(try await api.send(.put, "/api/v1/me/password", token: other.token, json: [
+                            "currentPassword": "not-the-password", "newPassword": "Another-pass-2026"]).status.code)
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(changes.filter { $0 == 400 }.count <= 4 && changes.filter { $0 == 423 }.count >= 16, "\(changes.sorted())")
+        }
+    }
+
     /// Sends `GET path` over a socket bound to `source`, and answers the status code.
     private func rawGET(_ path: String, port: Int, from source: String) throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

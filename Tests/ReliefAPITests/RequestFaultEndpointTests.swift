@@ -30,6 +30,10 @@ struct RequestFaultEndpointTests {
                 let detail = reply.string("detail") ?? ""
                 #expect(detail.contains("路径或查询参数") && !detail.contains("（请求体）"), "\(path): \(detail)")
             }
+            // An operation without a body, its path parameter an integer.
+            let retried = try await api.send(.post, "/api/v1/jobs/abc/retry", token: manager)
+            #expect(retried.status == .badRequest && retried.string("detail")?.contains("路径或查询参数") == true
+                    && retried.string("detail")?.contains("请求体") == false, "\(retried.text)")
             let wrongType = try await api.send(.post, "/api/v1/departments", token: manager, raw: Data("name=x".utf8),
                                                headers: [.contentType: "application/x-www-form-urlencoded"])
             #expect(wrongType.status == .badRequest && wrongType.isProblem, "\(wrongType.status)")

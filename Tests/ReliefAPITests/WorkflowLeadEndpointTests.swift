@@ -30,6 +30,24 @@ struct WorkflowLeadEndpointTests {
         }
     }
 
+    @Test("§5.3 the lead passes to a department still handling its part, not to one that has finished it")
+    func leadPassesToOneStillHandling() async throws {
+        try await APITester.run { api in
+            let desk = try await CaseDesk.make(api)
+            let educationID = try await api.departmentID(desk.manager, named: "教育局")
+            let id = try await desk.register(3).id
+            expectOK(try await desk.dispatch(id, to: [desk.civilID, desk.medicalID, educationID], lead: desk.civilID), "dispatch to three")
+            // 医保局 signs and finishes first; 教育局 has not signed yet.
+            let medical = try await desk.assignment(id, department: desk.medicalID)
+            expectOK(try await desk.sign(medical, by: desk.medical), "医保局 signs")
+            expectOK(try await desk.outcome(medical, by: desk.medical), "医保局 finishes")
+            let returned = try await desk.returnAssignment(try await desk.assignment(id), by: desk.civil)
+            expectOK(returned, "民政局 returns")
+            #expect(returned.assignment(department: educationID)?["lead"] as? Bool == true, "教育局, still handling, leads")
+            #expect(returned.assignment(department: desk.medicalID)?["lead"] as? Bool == false)
+        }
+    }
+
     @Test("§5.3 退单 by a department that does not lead leaves the lead where it is, and records no change of lead")
     func otherDepartmentReturns() async throws {
         try await APITester.run { api in

@@ -20,7 +20,7 @@ struct RoleSeatingTests {
     @Test("the auditor's county-wide reading is never combined with another role's rights")
     func auditorAlone() {
         for other in Role.allCases where other != .auditor {
-            let problem = Role.seatingProblem([.auditor, other], tier: .county, departmentKind: .department)
+            let problem = Role.seatingProblem([.auditor, other], tier: .county, departmentKind: nil)
             #expect(problem?.contains("审计员") == true, "\(other)")
         }
         #expect(Role.seatingProblem([.auditor, .villageAgent], tier: .village, departmentKind: nil) != nil)
@@ -37,5 +37,12 @@ struct RoleSeatingTests {
         #expect(Role.seatingProblem([.departmentManager], tier: .county, departmentKind: .reliefCenter) != nil)
         #expect(Role.seatingProblem([.departmentAgent], tier: .township, departmentKind: .department) != nil)
         #expect(Role.seatingProblem([.townshipAgent, .villageAgent], tier: .township, departmentKind: nil) != nil)
+        // The department matters too: the center's roles in the center, the joint office's in
+        // the joint office, nobody else's in a county department.
+        #expect(Role.seatingProblem([.centerManager], tier: .county, departmentKind: .department) != nil)
+        #expect(Role.seatingProblem([.jointOffice], tier: .county, departmentKind: .reliefCenter) != nil)
+        #expect(Role.seatingProblem([.centerAgent], tier: .county, departmentKind: .jointOffice) != nil)
+        #expect(Role.seatingProblem([.auditor], tier: .county, departmentKind: .department) != nil)
+        #expect(Role.seatingProblem([.townshipAgent], tier: .township, departmentKind: .department) != nil)
     }
 }

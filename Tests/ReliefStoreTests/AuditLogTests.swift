@@ -90,7 +90,7 @@ struct AuditLogTests {
         try await connection.execute("DELETE FROM audit_log")
         try await connection.execute("DELETE FROM audit_heads")
         #expect(try await AuditVerifier().verify(on: connection)
-                == .broken(countyID: session.context.countyID, seq: 1, reason: "the county has accounts but no audit entries (its log was removed)"))
+                == .broken(countyID: session.context.countyID, seq: 1, reason: "the county has no audit entries, not even its bootstrap (its log was removed)"))
         await connection.close()
         await pool.close()
     }

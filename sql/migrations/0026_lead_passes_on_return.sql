@@ -4,9 +4,10 @@
 -- returns may not write other departments' assignments, so this runs as the owner, and only
 -- for a lead assignment the calling department itself has just returned.
 --
--- The successor is the department that has signed for its assignment first, else the one
--- dispatched first. Answers the successor's department id, or NULL when none is left (the
--- case then goes back to the center, which dispatches again with a lead).
+-- The successor is a department still handling its part before one that has finished it,
+-- then the one that signed for its assignment first, then by name (departments dispatched
+-- together have no order of their own). Answers the successor's department id, or NULL when
+-- none is left (the case then goes back to the center, which dispatches again with a lead).
 CREATE FUNCTION pass_lead_after_return(returned uuid) RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = public, pg_temp AS $$
 DECLARE
@@ -28,9 +29,10 @@ BEGIN
     UPDATE case_assignments a SET lead = true
     WHERE a.county_id = gone.county_id AND a.id = (
         SELECT s.id FROM case_assignments s
+        JOIN departments d ON d.county_id = s.county_id AND d.id = s.department_id
         WHERE s.county_id = gone.county_id AND s.case_id = gone.case_id AND s.id <> gone.id
           AND s.returned_at IS NULL AND s.superseded_at IS NULL AND s.status <> 'returned'
-        ORDER BY s.signed_at NULLS LAST, s.assigned_at, s.id
+        ORDER BY s.status = 'done', s.signed_at NULLS LAST, d.name, s.id
         LIMIT 1)
     RETURNING a.department_id INTO successor;
     RETURN successor;
