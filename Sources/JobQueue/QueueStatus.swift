@@ -55,12 +55,19 @@ public struct QueueStatus: Sendable, Codable, Equatable {
                 WHERE state IN ('scheduled', 'available', 'running', 'failed')
                 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                 """).decode((String, String, String, Int).self).map { Depth(queue: $0.0, kind: $0.1, state: $0.2, count: $0.3) }
-            // Every queue that has jobs at all, 0 when none waits: a gauge that vanished when the
-            // queue emptied could not tell an alert that the backlog is gone.
+            // Every queue a runner serves, and every queue with a job waiting; 0 when none waits:
+            // a gauge that vanished when its queue emptied could not tell an alert the backlog
+            // is gone. Only waiting jobs are read, not a million future timers.
             let oldest = try await connection.query("""
-                SELECT queue, coalesce(extract(epoch FROM now() - min(run_at) FILTER (
-                           WHERE state = 'available' OR (state = 'scheduled' AND run_at <= now())))::float8, 0)
-                FROM job_queue.jobs GROUP BY queue
+                WITH waiting AS (
+                    SELECT queue, min(run_at) AS oldest FROM job_queue.jobs
+                    WHERE state = 'available' OR (state = 'scheduled' AND run_at <= now())
+                    GROUP BY queue),
+                served AS (
+                    SELECT DISTINCT unnest(queues) AS queue FROM job_queue.runners
+                    WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '1 day')
+                SELECT q.queue, coalesce(extract(epoch FROM now() - w.oldest)::float8, 0)
+                FROM (SELECT queue FROM waiting UNION SELECT queue FROM served) q LEFT JOIN waiting w USING (queue)
                 """).decode((String, Double).self)
             let deadSeconds = deadAfter.seconds
             let runners = try await connection.query("""
