@@ -84,6 +84,7 @@ public struct Directory: Sendable {
         return try await store.withTenant(context) { transaction in
             guard let parent = try await transaction.query("""
                 SELECT id, tier::text, division_code, name, parent_id, path::text, active FROM orgs WHERE id = \(parentID)
+                FOR UPDATE
                 """).decode((UUID, String, String, String, UUID?, String, Bool).self).first.map(Self.org) else {
                 throw Failure.invalid("上级机构不存在")
             }
@@ -142,22 +143,31 @@ public struct Directory: Sendable {
 
     /// The tree stays whole: the county's own org is never deactivated; a township is
     /// deactivated only once its villages are (so none is left offered to citizens under a
-    /// closed township), and reactivated only under an active parent.
+    /// closed township) and its staff are deactivated or moved, and an org is reactivated only
+    /// under an active parent. A township's row is locked by whoever changes it or what hangs
+    /// under it, so closing it and opening a village under it at once cannot both succeed.
     private static func checkOrgActivation(_ id: UUID, active: Bool, in transaction: TenantTransaction) async throws {
-        guard let (tier, parentActive) = try await transaction.query("""
-            SELECT o.tier::text, p.active FROM orgs o LEFT JOIN orgs p ON p.county_id = o.county_id AND p.id = o.parent_id
-            WHERE o.id = \(id)
-            """).decode((String, Bool?).self).first else { throw Failure.notFound }
+        guard let (tier, parentID) = try await transaction.query("""
+            SELECT tier::text, parent_id FROM orgs WHERE id = \(id)
+            """).decode((String, UUID?).self).first else { throw Failure.notFound }
         if !active {
             guard tier != OrgTier.county.rawValue else { throw Failure.conflict("县（市、区）本级机构不能停用") }
+            _ = try await transaction.query("SELECT 1 FROM orgs WHERE id = \(id) FOR UPDATE")
             let children = try await transaction.query("""
                 SELECT name FROM orgs WHERE parent_id = \(id) AND active ORDER BY division_code
                 """).column(String.self)
             if !children.isEmpty {
                 throw Failure.conflict("请先停用其下属的村（社区）：\(children.joined(separator: "、"))")
             }
-        } else if parentActive == false {
-            throw Failure.conflict("上级机构已停用，请先启用上级机构")
+            let staff = try await transaction.query("""
+                SELECT display_name FROM users WHERE org_id = \(id) AND active ORDER BY username LIMIT 20
+                """).column(String.self)
+            if !staff.isEmpty {
+                throw Failure.conflict("请先停用或调走在此机构的用户：\(staff.joined(separator: "、"))")
+            }
+        } else if let parentID {
+            let parentActive = try await transaction.query("SELECT active FROM orgs WHERE id = \(parentID) FOR UPDATE").scalar(Bool.self)
+            if parentActive == false { throw Failure.conflict("上级机构已停用，请先启用上级机构") }
         }
     }
 
@@ -198,9 +208,15 @@ public struct Directory: Sendable {
             if active == false {
                 // The center and the joint office are the one door and the joint meeting (§5):
                 // without them no case is accepted or decided.
-                let kind = try await transaction.query("SELECT kind::text FROM departments WHERE id = \(id)").scalar(String.self)
+                let kind = try await transaction.query("SELECT kind::text FROM departments WHERE id = \(id) FOR UPDATE").scalar(String.self)
                 if let kind, kind != Role.DepartmentKind.department.rawValue {
                     throw Failure.conflict("社会救助中心和联席会议办公室不能停用")
+                }
+                let staff = try await transaction.query("""
+                    SELECT display_name FROM users WHERE department_id = \(id) AND active ORDER BY username LIMIT 20
+                    """).column(String.self)
+                if !staff.isEmpty {
+                    throw Failure.conflict("请先停用或调走该部门的用户：\(staff.joined(separator: "、"))")
                 }
                 // Citizens could still apply for an item nobody would handle: its department
                 // is deactivated only once its items are retired or handed to another.
@@ -318,7 +334,7 @@ public struct Directory: Sendable {
                         """)
                 }
             }
-            try await Self.checkSeat(of: id, placeChanged: orgID != nil || changeDepartment, in: transaction)
+            try await Self.checkSeat(of: id, placeChanged: orgID != nil || changeDepartment || active == true, in: transaction)
             if active == false {
                 try await transaction.execute("UPDATE credentials SET revoked_at = now() WHERE user_id = \(id) AND revoked_at IS NULL")
             }
@@ -336,6 +352,15 @@ public struct Directory: Sendable {
     /// Refuses (rolling the change back) roles the user, as written, cannot hold where they
     /// sit, and a seat (`placeChanged`) in an org or department that is no longer active.
     private static func checkSeat(of userID: UUID, placeChanged: Bool, in transaction: TenantTransaction) async throws {
+        if placeChanged {
+            // Held until commit: a deactivation of the org or department waits, then sees the user.
+            _ = try await transaction.query("""
+                SELECT 1 FROM orgs WHERE id = (SELECT org_id FROM users WHERE id = \(userID)) FOR SHARE
+                """)
+            _ = try await transaction.query("""
+                SELECT 1 FROM departments WHERE id = (SELECT department_id FROM users WHERE id = \(userID)) FOR SHARE
+                """)
+        }
         guard let (tier, kind, roles, orgActive, departmentActive) = try await transaction.query("""
             SELECT o.tier::text, d.kind::text,
                    ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id),

@@ -80,8 +80,19 @@ struct DirectoryEndpointTests {
             #expect(((busyProblem as? [String: Any])?["detail"] as? String)?.contains("最低生活保障") == true, "\(String(describing: busyProblem))")
             let (_, stillActive) = try await send(client, .get, "/api/v1/departments", token: token)
             #expect((stillActive as? [[String: Any]])?.first { $0["id"] as? String == civil }?["active"] as? Bool == true)
+            // One whose staff are still active cannot either: they would sit in a closed department.
+            let (staffed, staffedProblem) = try await send(client, .patch, "/api/v1/departments/\(departmentID)", token: token, ["active": false])
+            #expect(staffed == .conflict)
+            #expect(((staffedProblem as? [String: Any])?["detail"] as? String)?.contains("李经办") == true, "\(String(describing: staffedProblem))")
+            let (_, users) = try await send(client, .get, "/api/v1/users", token: token)
+            let li = try #require((users as? [[String: Any]])?.first { $0["username"] as? String == "li.agent" }?["id"] as? String)
+            let (moved, _) = try await send(client, .patch, "/api/v1/users/\(li)", token: token, ["active": false])
+            #expect(moved == .ok)
             let (idle, _) = try await send(client, .patch, "/api/v1/departments/\(departmentID)", token: token, ["active": false])
             #expect(idle == .ok)
+            // Nobody is reactivated into a closed department.
+            let (reopened, _) = try await send(client, .patch, "/api/v1/users/\(li)", token: token, ["active": true])
+            #expect(reopened == .badRequest)
         }
     }
 

@@ -36,6 +36,29 @@ struct OrgDeactivationEndpointTests {
             #expect(try await setActive(county.villageA, true).status == .ok)
 
             #expect(try await setActive(county.countyOrgID, false).status == .conflict)
+
+            // Staff seated in a village keep it open until they are deactivated or moved.
+            let agent = try await api.createUser(manager, username: "dongmen.agent", orgID: county.villageA, roles: ["village_agent"])
+            let staffed = try await setActive(county.villageA, false)
+            #expect(staffed.status == .conflict && staffed.string("detail")?.contains("经办dongmen.agent") == true, "\(staffed.text)")
+            #expect(try await api.send(.patch, "/api/v1/users/\(agent.id)", token: manager, json: ["active": false]).status == .ok)
+            #expect(try await setActive(county.villageA, false).status == .ok)
+            let reopened = try await api.send(.patch, "/api/v1/users/\(agent.id)", token: manager, json: ["active": true])
+            #expect(reopened.status == .badRequest, "nobody is reactivated into a closed village")
+
+            // Closing a township and opening a village under it, sent at once: never both.
+            for round in 0..<6 {
+                #expect(try await setActive(county.villageB, false).status == .ok, "round \(round)")
+                async let closing = setActive(county.townshipID, false)
+                async let opening = setActive(county.villageB, true)
+                let (closed, opened) = try await (closing, opening)
+                #expect(!(closed.status == .ok && opened.status == .ok), "round \(round): both succeeded")
+                let orgs = try await api.send(.get, "/api/v1/orgs", token: manager).array
+                let townshipActive = orgs.first { $0["id"] as? String == county.townshipID }?["active"] as? Bool
+                let villageActive = orgs.first { $0["id"] as? String == county.villageB }?["active"] as? Bool
+                #expect(!(townshipActive == false && villageActive == true), "round \(round): an open village under a closed township")
+                if townshipActive == false { #expect(try await setActive(county.townshipID, true).status == .ok) }
+            }
             for department in try await api.departments(manager) where department["kind"] as? String != "department" {
                 let closed = try await api.send(.patch, "/api/v1/departments/\(department["id"] as! String)", token: manager,
                                                 json: ["active": false])
