@@ -260,6 +260,7 @@ public struct Accounts: Sendable {
     /// cannot be used to guess the password: the same lock-out, and no change while locked.
     public func changePassword(_ context: TenantContext, current: String, new: String, keeping presented: String?, now: Date = Date()) async throws {
         if let problem = SignInPolicy.problem(withNewPassword: new) { throw Failure.invalidNewPassword(problem) }
+        if new == current { throw Failure.invalidNewPassword("新密码不能与当前密码相同") }
         let (hash, reserved) = try await store.withTenant(context) { transaction in
             let hash = try await transaction.query("SELECT password_hash FROM users WHERE id = \(context.userID)").scalar(String.self)
             let reserved = try await reserveTry(in: transaction, userID: context.userID, refusedAs: "password_change_refused_locked",

@@ -70,7 +70,9 @@ public struct AuditVerifier: Sendable {
                     return .broken(countyID: county, seq: 1, reason: "the county has no audit entries, not even its bootstrap (its log was removed)")
                 }
                 if (head ?? 0) != last {
-                    return .broken(countyID: county, seq: last + 1, reason: "entries after it were removed (the chain ends at \(head ?? 0))")
+                    let reason = rows.isEmpty ? "all its entries were removed (the chain ended at \(head ?? 0))"
+                        : "entries after it were removed (the chain ends at \(head ?? 0))"
+                    return .broken(countyID: county, seq: last + 1, reason: reason)
                 }
                 entries += rows.count
                 return nil

@@ -135,6 +135,11 @@ struct SignInEndpointTests {
                                      body: json(["currentPassword": Self.password, "newPassword": "short"])) { response in
                 #expect(response.status == .badRequest)
             }
+            // The same password again is no change: refused, and not counted as a wrong one.
+            try await client.execute(uri: "/api/v1/me/password", method: .put, headers: auth,
+                                     body: json(["currentPassword": Self.password, "newPassword": Self.password])) { response in
+                #expect(response.status == .badRequest)
+            }
             try await client.execute(uri: "/api/v1/me/password", method: .put, headers: auth,
                                      body: json(["currentPassword": Self.password, "newPassword": "Another-pass-2027"])) { response in
                 #expect(response.status == .noContent)

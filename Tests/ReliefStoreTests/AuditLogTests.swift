@@ -113,6 +113,10 @@ struct AuditLogTests {
         try await connection.execute("DELETE FROM audit_log WHERE seq = 5")
         #expect(try await AuditVerifier().verify(on: connection)
                 == .broken(countyID: countyID, seq: 6, reason: "an entry before it is missing"))
+        // Every entry gone, the chain's head kept: said as such.
+        try await connection.execute("DELETE FROM audit_log")
+        #expect(try await AuditVerifier().verify(on: connection)
+                == .broken(countyID: countyID, seq: 1, reason: "all its entries were removed (the chain ended at 7)"))
         await connection.close()
         await pool.close()
     }
