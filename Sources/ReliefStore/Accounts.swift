@@ -37,8 +37,6 @@ public struct Accounts: Sendable {
         let id: UUID
         let passwordHash: String
         let active: Bool
-        let failures: Int
-        let lockedUntil: Date?
         let context: TenantContext
     }
 
@@ -77,17 +75,15 @@ public struct Accounts: Sendable {
         let candidate: Candidate? = try await store.withSignIn(signIn) { transaction in
             // The account and, for when the password is right, the context it will act in.
             try await transaction.query("""
-                SELECT u.id, u.password_hash, u.active, u.failed_sign_ins, u.locked_until, u.department_id, o.path::text,
+                SELECT u.id, u.password_hash, u.active, u.department_id, o.path::text,
                        ARRAY(SELECT g.role::text FROM role_grants g WHERE g.county_id = u.county_id AND g.user_id = u.id)
                 FROM users u JOIN orgs o ON o.county_id = u.county_id AND o.id = u.org_id
                 WHERE u.username = \(username)
                 """).first.map { row in
-                let (id, hash, active, failures, lockedUntil, departmentID, path, roles)
-                    = try row.decode((UUID, String, Bool, Int32, Date?, UUID?, String, [String]).self)
+                let (id, hash, active, departmentID, path, roles) = try row.decode((UUID, String, Bool, UUID?, String, [String]).self)
                 let context = TenantContext(countyID: countyID, userID: id, orgPath: path, departmentID: departmentID,
                                             roles: Set(roles.compactMap(Role.init(rawValue:))))
-                return Candidate(id: id, passwordHash: hash, active: active, failures: Int(failures),
-                                 lockedUntil: lockedUntil, context: context)
+                return Candidate(id: id, passwordHash: hash, active: active, context: context)
             }
         }
         guard let candidate else {
@@ -109,12 +105,10 @@ public struct Accounts: Sendable {
         }
         // bcrypt runs outside any transaction: no connection waits on it.
         guard await Self.offload({ Bcrypt.verify(password, hash: candidate.passwordHash) }), candidate.active else {
-            try await store.withSignIn(signIn) { transaction in
-                try await recordFailure(in: transaction, userID: candidate.id, attempt: attempt, locked: lockIfWrong != nil,
+            throw try await store.withSignIn(signIn) { transaction in
+                try await recordFailure(in: transaction, userID: candidate.id, attempt: attempt, lockIfWrong: lockIfWrong,
                                         action: "sign_in_failed", clientAddress: clientAddress)
             }
-            if let lockIfWrong { throw Failure.locked(until: lockIfWrong) }
-            throw Failure.invalidCredentials
         }
         let context = candidate.context
         let token = AccessToken.generate(countyID: countyID)
@@ -184,13 +178,14 @@ public struct Accounts: Sendable {
         return .allowed(attempt: attempt, lockIfWrong: lockIfWrong)
     }
 
-    /// Records a try that failed (counted already by `reserveTry`).
+    /// Records a try that failed (counted already by `reserveTry`); answers what to tell its sender.
     private func recordFailure(
-        in transaction: TenantTransaction, userID: UUID, attempt: Int, locked: Bool, action: String, clientAddress: String?
-    ) async throws {
-        try await transaction.audit(locked ? "account_locked" : action, objectType: "user",
+        in transaction: TenantTransaction, userID: UUID, attempt: Int, lockIfWrong: Date?, action: String, clientAddress: String?
+    ) async throws -> Failure {
+        try await transaction.audit(lockIfWrong == nil ? action : "account_locked", objectType: "user",
                                     objectID: userID.uuidString.lowercased(), detail: ["failures": String(attempt), "after": action],
                                     clientAddress: clientAddress)
+        return lockIfWrong.map { .locked(until: $0) } ?? .invalidCredentials
     }
 
     /// Issues an API token for the signed-in user, e.g. for the 12345 bridge.
@@ -272,12 +267,10 @@ public struct Accounts: Sendable {
             throw Failure.invalidCredentials
         }
         guard await Self.offload({ Bcrypt.verify(current, hash: hash) }) else {
-            try await store.withTenant(context) { transaction in
-                try await recordFailure(in: transaction, userID: context.userID, attempt: attempt, locked: lockIfWrong != nil,
+            throw try await store.withTenant(context) { transaction in
+                try await recordFailure(in: transaction, userID: context.userID, attempt: attempt, lockIfWrong: lockIfWrong,
                                         action: "password_change_failed", clientAddress: nil)
             }
-            if let lockIfWrong { throw Failure.locked(until: lockIfWrong) }
-            throw Failure.invalidCredentials
         }
         let cost = bcryptCost
         let newHash = await Self.offload { Self.hashPassword(new, cost: cost) }

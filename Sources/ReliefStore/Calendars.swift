@@ -85,8 +85,8 @@ public struct Calendars: Sendable {
             try await transaction.audit("calendar_replaced", objectType: "calendar", objectID: String(year),
                                         detail: ["days": String(days.count)])
             // Open deadlines counted on the old list are counted again on the new one.
-            if previous.map({ [$0.day.description, $0.kind.rawValue] }).sorted(by: { $0[0] < $1[0] })
-                != days.map({ [$0.day.description, $0.kind.rawValue] }).sorted(by: { $0[0] < $1[0] }) {
+            func kinds(_ list: [Day]) -> [CivilDay: Kind] { Dictionary(list.map { ($0.day, $0.kind) }, uniquingKeysWith: { first, _ in first }) }
+            if kinds(previous) != kinds(days) {
                 try await ServiceLevels.requestRecount(countyID: context.countyID, year: year, previous: previous, in: transaction)
             }
             return try await Self.days(in: transaction, from: "\(year)-01-01", to: "\(year)-12-31")

@@ -56,13 +56,9 @@ public struct Catalog: Sendable {
 
     static func item(in transaction: TenantTransaction, id: UUID, version: Int?) async throws -> Item? {
         // Versions are int4: a larger one asked for does not exist (and must not trap).
-        var stored: Int32?
-        if let version {
-            guard let exact = Int32(exactly: version) else { return nil }
-            stored = exact
-        }
+        if let version, Int32(exactly: version) == nil { return nil }
         return try await transaction.query("""
-            \(selectItem) AND v.version = coalesce(\(stored), i.current_version)
+            \(selectItem) AND v.version = coalesce(\(version.flatMap { Int32(exactly: $0) }), i.current_version)
             WHERE i.id = \(id)
             """).first.map(Self.item)
     }

@@ -148,20 +148,17 @@ public struct Directory: Sendable {
     /// under it, so closing it and opening a village under it at once cannot both succeed.
     private static func checkOrgActivation(_ id: UUID, active: Bool, in transaction: TenantTransaction) async throws {
         guard let (tier, parentID) = try await transaction.query("""
-            SELECT tier::text, parent_id FROM orgs WHERE id = \(id)
+            SELECT tier::text, parent_id FROM orgs WHERE id = \(id) FOR UPDATE
             """).decode((String, UUID?).self).first else { throw Failure.notFound }
         if !active {
             guard tier != OrgTier.county.rawValue else { throw Failure.conflict("县（市、区）本级机构不能停用") }
-            _ = try await transaction.query("SELECT 1 FROM orgs WHERE id = \(id) FOR UPDATE")
             let children = try await transaction.query("""
                 SELECT name FROM orgs WHERE parent_id = \(id) AND active ORDER BY division_code
                 """).column(String.self)
             if !children.isEmpty {
                 throw Failure.conflict("请先停用其下属的村（社区）：\(children.joined(separator: "、"))")
             }
-            let staff = try await transaction.query("""
-                SELECT display_name FROM users WHERE org_id = \(id) AND active ORDER BY username LIMIT 20
-                """).column(String.self)
+            let staff = try await activeStaff(seatedIn: "org_id", id, in: transaction)
             if !staff.isEmpty {
                 throw Failure.conflict("请先停用或调走在此机构的用户：\(staff.joined(separator: "、"))")
             }
@@ -169,6 +166,14 @@ public struct Directory: Sendable {
             let parentActive = try await transaction.query("SELECT active FROM orgs WHERE id = \(parentID) FOR UPDATE").scalar(Bool.self)
             if parentActive == false { throw Failure.conflict("上级机构已停用，请先启用上级机构") }
         }
+    }
+
+    /// The active users seated in an org or department (`column` is `org_id` or
+    /// `department_id`), named for the manager who would close it.
+    private static func activeStaff(seatedIn column: String, _ id: UUID, in transaction: TenantTransaction) async throws -> [String] {
+        try await transaction.query("""
+            SELECT display_name FROM users WHERE \(identifier: column) = \(id) AND active ORDER BY username LIMIT 20
+            """).column(String.self)
     }
 
     // MARK: Departments
@@ -212,9 +217,7 @@ public struct Directory: Sendable {
                 if let kind, kind != Role.DepartmentKind.department.rawValue {
                     throw Failure.conflict("社会救助中心和联席会议办公室不能停用")
                 }
-                let staff = try await transaction.query("""
-                    SELECT display_name FROM users WHERE department_id = \(id) AND active ORDER BY username LIMIT 20
-                    """).column(String.self)
+                let staff = try await Self.activeStaff(seatedIn: "department_id", id, in: transaction)
                 if !staff.isEmpty {
                     throw Failure.conflict("请先停用或调走该部门的用户：\(staff.joined(separator: "、"))")
                 }
