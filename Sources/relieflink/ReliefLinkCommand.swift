@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Postgres
 
 @main
 struct ReliefLinkCommand: AsyncParsableCommand {
@@ -22,6 +23,7 @@ struct ReliefLinkCommand: AsyncParsableCommand {
     /// one JSON log line too, so log collectors see why a server did not start. Usage errors
     /// and help stay text: they are for the person at the keyboard.
     static func main() async {
+        GlobalExecutor.runOnDatabaseEventLoops()
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {

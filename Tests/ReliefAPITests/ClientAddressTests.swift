@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Postgres
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,9 @@ struct ClientAddressTests {
             for _ in 0..<5 { statuses.append(try await api.send(.get, page).status) }
             #expect(statuses.last == .tooManyRequests, "\(statuses)")
             // Another address is a citizen of its own, with its own allowance.
-            #expect(try rawGET(page, port: port, from: "127.0.0.2") == 200)
+            // Blocking socket calls, so on a thread of their own: a task would hold up the executor
+            // the server under test runs on.
+            #expect(try await onThreadOfItsOwn { try Self.rawGET(page, port: port, from: "127.0.0.2") } == 200)
             // A forwarded-for header written by the client moves nobody to another bucket.
             #expect(try await api.send(.get, page, headers: [HTTPField.Name("X-Forwarded-For")!: "10.1.2.3"]).status == .tooManyRequests)
 
@@ -114,9 +117,15 @@ struct ClientAddressTests {
     }
 
     /// Sends `GET path` over a socket bound to `source`, and answers the status code.
-    private func rawGET(_ path: String, port: Int, from source: String) throws -> Int {
+    private struct SocketCallFailed: Error, CustomStringConvertible {
+        let call: String
+        let code = errno
+        var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
+    }
+
+    private static func rawGET(_ path: String, port: Int, from source: String) throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(descriptor >= 0)
+        guard descriptor >= 0 else { throw SocketCallFailed(call: "socket") }
         defer { close(descriptor) }
         func address(_ host: String, _ port: UInt16) -> sockaddr_in {
             var address = sockaddr_in()
@@ -130,10 +139,10 @@ struct ClientAddressTests {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        #expect(call({ bind(descriptor, $0, $1) }, address(source, 0)) == 0, "bind to \(source)")
-        #expect(call({ connect(descriptor, $0, $1) }, address("127.0.0.1", UInt16(port))) == 0, "connect")
+        guard call({ bind(descriptor, $0, $1) }, address(source, 0)) == 0 else { throw SocketCallFailed(call: "bind to \(source)") }
+        guard call({ connect(descriptor, $0, $1) }, address("127.0.0.1", UInt16(port))) == 0 else { throw SocketCallFailed(call: "connect") }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-        #expect(send(descriptor, request, request.count, 0) == request.count)
+        guard send(descriptor, request, request.count, 0) == request.count else { throw SocketCallFailed(call: "send") }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -143,6 +152,7 @@ struct ClientAddressTests {
         }
         // "HTTP/1.1 200 OK"
         let statusLine = String(decoding: response.prefix { $0 != 13 }, as: UTF8.self)
-        return try #require(Int(statusLine.split(separator: " ").dropFirst().first ?? ""), "answer: \(statusLine)")
+        guard let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { throw SocketCallFailed(call: "answer \(statusLine)") }
+        return status
     }
 }

@@ -61,3 +61,13 @@ private final class ResumeOnce<T: Sendable>: Sendable {
         return taken != nil
     }
 }
+
+/// Runs blocking calls (a raw socket, a process's exit) on a thread of their own, never on
+/// the executor: Swift's global executor runs on the database event loops
+/// (`GlobalExecutor`), where a blocked thread holds up the server under test as well.
+public func onThreadOfItsOwn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}

@@ -4,7 +4,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure ReliefLink beside a reference measured in the same run (use a release build).",
-        subcommands: [DatabaseBenchmarkCommand.self, RLSBenchmarkCommand.self, IntakeBenchmarkCommand.self, JobsBenchmarkCommand.self, TimersBenchmarkCommand.self])
+        subcommands: [DatabaseBenchmarkCommand.self, PoolBenchmarkCommand.self, RLSBenchmarkCommand.self, IntakeBenchmarkCommand.self, JobsBenchmarkCommand.self, TimersBenchmarkCommand.self])
 }
 
 /// Options every benchmark shares.

@@ -7,18 +7,49 @@ import Subprocess
 import Synchronization
 import SystemPackage
 
-/// `relieflink bench db`: our wrapper beside pgbench, on the same server in the same run.
+/// `relieflink bench db`: our wrapper beside pgbench, on the same server in the same run, each
+/// client holding its connection as pgbench's do.
 struct DatabaseBenchmarkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Single-row SELECT by primary key and single-row INSERT, ours beside pgbench, at 1 and 16 connections.",
         discussion: """
-            Both sides use prepared statements (pgbench -M prepared; our pool prepares each statement
-            once per connection) on one server, in alternating one-second slices (--seconds of them).
-            Without DATABASE_URL a private, non-durable PostgreSQL is started for the run.
-            Target: ours ≥ 0.9× pgbench everywhere.
+            Both sides use prepared statements (pgbench -M prepared; our pool prepares each statement \
+            once per connection) on one server, in alternating one-second slices (--seconds of them). \
+            Each of our clients holds a pooled connection for the slice, as each of pgbench's does. \
+            Without DATABASE_URL a private, non-durable PostgreSQL is started for the run. \
+            Target: ours ≥ 0.9× pgbench everywhere. `bench pool` measures the same statements \
+            borrowing a connection from the pool around each.
             """)
 
+    @OptionGroup var comparison: PgbenchComparison
+
+    func run() async throws {
+        try await comparison.run(benchmark: "db", borrowPerStatement: false)
+    }
+}
+
+/// `relieflink bench pool`: the same statements beside pgbench, each borrowing a connection
+/// from the pool and giving it back, as request code does.
+struct PoolBenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool",
+        abstract: "As `bench db`, with a pool borrow and return around every statement, beside pgbench.",
+        discussion: """
+            Each client borrows a connection from the pool for every statement and returns it, as the \
+            server's request code does; pgbench's clients each hold theirs. The difference to `bench db` \
+            is what the pool costs: the borrow, the check that the connection is alive, the return.
+            """)
+
+    @OptionGroup var comparison: PgbenchComparison
+
+    func run() async throws {
+        try await comparison.run(benchmark: "pool", borrowPerStatement: true)
+    }
+}
+
+/// The measurement both run: our pool beside pgbench, same statements, same server, same run.
+struct PgbenchComparison: ParsableArguments {
     @OptionGroup var options: BenchmarkOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
@@ -32,7 +63,7 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
     /// One-second slices per side and row.
     private var rounds: Int { max(1, Int(options.seconds.rounded())) }
 
-    func run() async throws {
+    func run(benchmark: String, borrowPerStatement: Bool) async throws {
         var logger = try logging.makeLogger("relieflink.bench")
         if options.json { logger.logLevel = .warning }
         var cluster: LocalPostgresCluster?
@@ -45,11 +76,12 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
             url = local.connectionString()
         }
         do {
-            let report = try await measure(url: url, logger: logger)
+            let report = try await measure(benchmark: benchmark, borrowPerStatement: borrowPerStatement, url: url, logger: logger)
+            let how = borrowPerStatement ? "borrowing a pooled connection around every statement" : "each client holding a pooled connection"
             print(options.json ? try report.json() : """
-                relieflink bench db — our libpq wrapper beside pgbench -M prepared, same server, same run
-                (median of \(rounds) alternating one-second slices each; rates in transactions per second;
-                ratio = ours / pgbench)
+                relieflink bench \(benchmark) — our libpq wrapper, \(how), beside pgbench -M prepared,
+                same server, same run (median of \(rounds) alternating one-second slices each; rates in
+                transactions per second; ratio = ours / pgbench)
 
                 \(report.table(referenceName: "pgbench"))
                 """)
@@ -60,14 +92,14 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
         await cluster?.stop()
     }
 
-    private func measure(url: String, logger: Logger) async throws -> BenchmarkReport {
+    private func measure(benchmark: String, borrowPerStatement: Bool, url: String, logger: Logger) async throws -> BenchmarkReport {
         let pgbench = try Pgbench.locate()
         let configuration = ConnectionConfiguration(url, statementCacheSize: 64)
         try await prepareTables(configuration)
         let scripts = try writeScripts()
         defer { try? FileManager.default.removeItem(at: scripts) }
 
-        var report = BenchmarkReport(benchmark: "db")
+        var report = BenchmarkReport(benchmark: benchmark)
         let rowCount = rows
         for clients in connections {
             let pool = ConnectionPool(.init(connection: configuration, maximumConnections: clients), logger: logger)
@@ -83,20 +115,14 @@ struct DatabaseBenchmarkCommand: AsyncParsableCommand {
                 try await warmUp(pool: pool, clients: clients, makeQuery)
                 // Alternating one-second slices, so that the machine's drifts fall on every side alike.
                 // The median slice of each side: a slice a neighbour's burst slowed moves neither.
-                var held: [Double] = [], theirs: [Double] = [], borrowed: [Double] = []
+                var ours: [Double] = [], theirs: [Double] = []
                 for _ in 0..<rounds {
-                    // Like pgbench: each client holds its connection for the whole slice, and runs
-                    // on that connection's event loop.
-                    held.append(try await rate(pool: pool, clients: clients, borrowPerStatement: false, makeQuery))
+                    ours.append(try await rate(pool: pool, clients: clients, borrowPerStatement: borrowPerStatement, makeQuery))
                     theirs.append(try await pgbench.transactionsPerSecond(url: url, script: scripts.appending(path: script),
                                                                       clients: clients, seconds: 1))
-                    // As the server uses the pool: a borrow and a return around every statement.
-                    borrowed.append(try await rate(pool: pool, clients: clients, borrowPerStatement: true, makeQuery))
                 }
-                report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: median(held),
+                report.rows.append(.init(name: "\(label), \(clients) connection(s)", unit: "tx/s", ours: median(ours),
                                          reference: median(theirs)))
-                report.rows.append(.init(name: "\(label), \(clients) connection(s), pool borrow per statement", unit: "tx/s",
-                                         ours: median(borrowed), reference: median(theirs)))
             }
         }
         return report
