@@ -65,13 +65,12 @@ public final class ConnectionPool: Sendable {
         state.withLock { Statistics(idle: $0.idle.count, leased: $0.open - $0.idle.count, waiting: $0.waiters.count) }
     }
 
-    /// Lends a connection to `body` and takes it back afterwards, whatever happens: one on the
-    /// caller's event loop when one is idle (see `GlobalExecutor`).
+    /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     ///
-    /// A body that runs many statements can also ask for the connection's event loop with
-    /// `withTaskExecutorPreference(connection.executor)`, so that none of them switches threads
-    /// whatever loop the caller ran on; it then holds up the other connections of that loop
-    /// while it computes.
+    /// A body that runs many statements can run on the connection's event loop with
+    /// `withTaskExecutorPreference(connection.executor)` and skip two thread switches per
+    /// statement; it is not the default because request code would then hold up every other
+    /// connection of that loop while it computes.
     public func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await acquire()
         defer { release(connection) }
@@ -119,15 +118,10 @@ public final class ConnectionPool: Sendable {
     }
 
     func acquire() async throws -> PostgresConnection {
-        // A connection on the loop the caller runs on, when one is idle: its statements then
-        // need no thread switch (see `GlobalExecutor`).
-        let here = PostgresEventLoop.current
         while true {
             let decision: Decision = try state.withLock { state in
                 guard !state.isClosed else { throw ConnectionPoolError.closed }
-                if let index = state.idle.lastIndex(where: { $0.runs(on: here) }) ?? state.idle.indices.last {
-                    return .reuse(state.idle.remove(at: index))
-                }
+                if let connection = state.idle.popLast() { return .reuse(connection) }
                 if state.open < configuration.maximumConnections {
                     state.open += 1
                     return .open

@@ -9,8 +9,7 @@ import Synchronization
 /// connections, and code that runs here (`withTaskExecutorPreference`) pays no thread switch
 /// per statement. Nothing here blocks: a slow statement holds up only the task awaiting it.
 ///
-/// A process has one loop per core (`next()`); they live as long as the process. With
-/// `GlobalExecutor` installed they also run the jobs of Swift's global executor.
+/// A process has one loop per core (`next()`); they live as long as the process.
 final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     private static let loops: [PostgresEventLoop] = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map {
         PostgresEventLoop(name: "relieflink-pg-\($0)")
@@ -22,15 +21,8 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
         loops[counter.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
     }
 
-    private struct Queued {
-        let job: UnownedJob
-        /// Swift's global executor handed it over (`GlobalExecutor`): it runs unisolated, with
-        /// no task executor, as on the global executor's own threads.
-        let global: Bool
-    }
-
     private struct Queue {
-        var jobs: [Queued] = []
+        var jobs: [UnownedJob] = []
         /// The loop is in (or about to enter) a `poll` without time-out: a new job must wake it.
         var sleeping = false
     }
@@ -66,7 +58,6 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             // For ps, top and perf. Foundation's `name` reaches the OS thread only some of the time.
             _ = setThreadName(pthread_self(), String(name.prefix(15)))
             box.thread = pthread_self()
-            if let loop = box.loop { _ = pthread_setspecific(currentLoopKey, Unmanaged.passUnretained(loop).toOpaque()) }
             started.signal()
             box.loop?.run()
         }
@@ -76,11 +67,6 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
         thread.start()
         started.wait()
         self.thread = box.thread!
-    }
-
-    /// The loop whose thread the caller runs on, if any.
-    static var current: PostgresEventLoop? {
-        pthread_getspecific(currentLoopKey).map { Unmanaged<PostgresEventLoop>.fromOpaque($0).takeUnretainedValue() }
     }
 
     /// Whether the caller runs on this loop's thread.
@@ -117,15 +103,7 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        append(Queued(job: UnownedJob(job), global: false))
-    }
-
-    /// Runs a job of Swift's global executor on this loop (see `GlobalExecutor`).
-    func enqueueGlobal(_ job: UnownedJob) {
-        append(Queued(job: job, global: true))
-    }
-
-    private func append(_ job: Queued) {
+        let job = UnownedJob(job)
         let wake = queue.withLock { queue in
             queue.jobs.append(job)
             defer { queue.sleeping = false }
@@ -139,18 +117,11 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
     private func run() {
         let executor = asUnownedTaskExecutor()
-        let generic = genericExecutor()
-        var batch: [Queued] = []
+        var batch: [UnownedJob] = []
         var drain = [UInt8](repeating: 0, count: 64)
         while true {
             queue.withLock { swap(&batch, &$0.jobs) }
-            for queued in batch {
-                if queued.global {
-                    queued.job.runSynchronously(on: generic)
-                } else {
-                    queued.job.runSynchronously(on: executor)
-                }
-            }
+            for job in batch { job.runSynchronously(on: executor) }
             batch.removeAll(keepingCapacity: true)
 
             // With jobs queued meanwhile, only look at the sockets; else sleep until a socket or
@@ -179,18 +150,6 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
         }
     }
 }
-
-/// Each loop thread's own loop, for `PostgresEventLoop.current`.
-private let currentLoopKey: pthread_key_t = {
-    var key = pthread_key_t()
-    precondition(pthread_key_create(&key, nil) == 0, "cannot create a thread-specific key")
-    return key
-}()
-
-/// Swift's generic executor: no isolation and no task executor, the identity jobs of the global
-/// executor run under. The runtime exports it; the standard library does not name it publicly.
-@_silgen_name("$ss25_getGenericSerialExecutorBeyF")
-private func genericExecutor() -> UnownedSerialExecutor
 
 /// glibc's pthread_setname_np, which the Glibc module hides (it is a GNU extension).
 @_silgen_name("pthread_setname_np")

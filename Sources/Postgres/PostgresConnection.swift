@@ -20,9 +20,6 @@ public final class PostgresConnection: Sendable {
     /// should not compute for long.
     public var executor: any TaskExecutor { loop }
 
-    /// Whether this connection's statements run on `loop`.
-    func runs(on loop: PostgresEventLoop?) -> Bool { self.loop === loop }
-
     /// The server process serving this connection (`pg_backend_pid()`).
     public let backendPID: Int32
     let socket: Int32
@@ -119,11 +116,6 @@ public final class PostgresConnection: Sendable {
         _ body: nonisolated(nonsending) @escaping @Sendable (LibPQConnection) async throws -> T
     ) async throws -> T {
         if cancellable { try Task.checkCancellation() }
-        // An actor's code resumes where the actor runs next, which need not be this loop: it
-        // hands its statement over instead of running it in place. (Two lines: comparing
-        // `#isolation` with nil directly crashes Swift 6.3's compiler here.)
-        let isolation = #isolation
-        let callerIsUnisolated = isolation == nil
         let ticket = cancellation.newTicket()
         let timer = timeout.map { limit in
             // Off the event loop, which a body running there could keep busy.
@@ -133,11 +125,9 @@ public final class PostgresConnection: Sendable {
             }
         }
         defer { timer?.cancel() }
-        guard cancellable else {
-            return try await submit(ticket, callerIsUnisolated: callerIsUnisolated, restoringLoginUser: restoringLoginUser, body)
-        }
+        guard cancellable else { return try await submit(ticket, restoringLoginUser: restoringLoginUser, body) }
         return try await withTaskCancellationHandler {
-            try await submit(ticket, callerIsUnisolated: callerIsUnisolated, restoringLoginUser: restoringLoginUser, body)
+            try await submit(ticket, restoringLoginUser: restoringLoginUser, body)
         } onCancel: { [cancellation] in
             cancellation.cancel(ticket, reason: .task)
         }
@@ -147,18 +137,11 @@ public final class PostgresConnection: Sendable {
     /// there, which is the path every statement of a loop-bound series takes, and so one
     /// without closures to allocate.
     private func submit<T: Sendable>(
-        _ ticket: UInt64, callerIsUnisolated: Bool, restoringLoginUser: Bool,
+        _ ticket: UInt64, restoringLoginUser: Bool,
         _ body: nonisolated(nonsending) @escaping @Sendable (LibPQConnection) async throws -> T
     ) async throws -> T {
         do {
             if loop.isPreferred { return try await runOnLoop(ticket, restoringLoginUser: restoringLoginUser, body) }
-            if callerIsUnisolated, loop.isCurrent {
-                // On the loop's thread already, as a job of the global executor may be
-                // (`GlobalExecutor`): run here, and have the statement's waits resume here too.
-                return try await withTaskExecutorPreference(loop) {
-                    try await runOnLoop(ticket, restoringLoginUser: restoringLoginUser, body)
-                }
-            }
             return try await loop.run { try await self.runOnLoop(ticket, restoringLoginUser: restoringLoginUser, body) }
         } catch PostgresError.connectionClosed {
             cancellation.discard(ticket)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Postgres
 
 @main
 struct ReliefLinkCommand: AsyncParsableCommand {
@@ -23,7 +22,6 @@ struct ReliefLinkCommand: AsyncParsableCommand {
     /// one JSON log line too, so log collectors see why a server did not start. Usage errors
     /// and help stay text: they are for the person at the keyboard.
     static func main() async {
-        GlobalExecutor.runOnDatabaseEventLoops()
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 
 /// `relieflink demo` starts its own PostgreSQL, serves, and leaves nothing behind.
 @Suite("relieflink demo", .serialized)
@@ -116,7 +117,8 @@ struct DemoCommandTests {
         let ready = await waitUntil(seconds: 60) { await status("/readyz", port: demo.port) == 200 }
         #expect(ready)
         kill(demo.process.processIdentifier, SIGKILL)
-        demo.process.waitUntilExit()
+        let process = UncheckedSendable(demo.process)
+        _ = try await onThreadOfItsOwn { process.value.waitUntilExit() }  // off the event loops
         let cleaned = await waitUntil(seconds: 15) {
             clusterFolders(in: demo.temporaryFolder).isEmpty && !postgresRunning(under: demo.temporaryFolder)
         }

@@ -7,6 +7,7 @@ import Postgres
 import ReliefDomain
 import Synchronization
 import Testing
+import TestSupport
 
 /// Robustness of `relieflink serve` as an operator runs it ("Item catalog and intake", item 7):
 /// the real binary, on a private PostgreSQL of its own, under a burst of online applications.
@@ -41,7 +42,7 @@ struct RobustnessTests {
             // Killed once it is well under way, however slow a loaded machine makes the server.
             _ = await burst.waitForCreatedCount(10, within: .seconds(60))
             try await Task.sleep(for: .milliseconds(200))
-            first.kill()
+            await first.kill()
             burst.stop()
             let outcomes = await load.value
             let answeredBeforeKill = outcomes.filter(\.isCreated)
@@ -66,7 +67,7 @@ struct RobustnessTests {
             #expect((0...16).contains(unanswered), "cases filed without a 201: \(unanswered)")
             print("[robustness] SIGKILL mid-burst: \(Outcome.summary(outcomes)); stored \(stored.count) cases, "
                   + "\(unanswered) of them committed but never answered")
-            second.kill()
+            await second.kill()
         }
     }
 
@@ -116,7 +117,7 @@ struct RobustnessTests {
 
             // §5.1: what was answered 201 before, during and after the restart is on record, once.
             Self.expectExactlyOnce(outcomes + [after], stored: try await world.storedCases())
-            server.kill()
+            await server.kill()
         }
     }
 
@@ -198,7 +199,7 @@ final class RobustnessWorld: Sendable {
     }
 
     private func tearDown() async {
-        for server in servers.withLock({ $0 }) { server.kill() }
+        for server in servers.withLock({ $0 }) { await server.kill() }
         try? await client.shutdown()
         await cluster.stop()
         try? FileManager.default.removeItem(at: logFolder)
@@ -399,9 +400,16 @@ final class ServerProcess: Sendable {
     }
 
     /// SIGKILL, as the OOM killer or a pulled plug does; waits until it is gone.
-    func kill() {
+    func kill() async {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        await waitForExit()
+    }
+
+    /// Waits for the process to end on a thread of its own, not on one of Swift's few
+    /// cooperative threads, which the other suites need meanwhile.
+    func waitForExit() async {
+        let process = UncheckedSendable(process)
+        _ = try? await onThreadOfItsOwn { process.value.waitUntilExit() }
     }
 
     /// The distinct `error=` values the server logged, without timestamps.

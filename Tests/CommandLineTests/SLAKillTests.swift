@@ -35,7 +35,7 @@ struct SLAKillTests {
         let finished = try await world.waitForAllEscalated(cases, rescuing: killed.runnerID, within: .seconds(40))
         #expect(finished, "not every deadline escalated within 40 s of the kill: \(second.logTail())")
         try await world.expectStatusShowsLost(killed)
-        world.stop(second)
+        await world.stop(second)
         try await world.expectEachStepOnce(cases)
     }
 }
@@ -94,7 +94,7 @@ final class KillWorld: Sendable {
     }
 
     func tearDown() async {
-        for runner in runners.withLock({ $0 }) { runner.kill() }
+        for runner in runners.withLock({ $0 }) { await runner.kill() }
         await owner.close()
         await counties.pool.close()
         try? FileManager.default.removeItem(at: logFolder)
@@ -199,7 +199,7 @@ final class KillWorld: Sendable {
             guard ContinuousClock.now < deadline else { throw RobustnessFailure("no escalation within 20 s") }
             try await Task.sleep(for: .milliseconds(5))
         }
-        runner.kill()
+        await runner.kill()
         let held = try await count("SELECT count(*) FROM job_queue.jobs WHERE state = 'running' AND runner_id = \(runnerID)")
         let escalated = try await count("SELECT count(*) FROM sla_deadlines WHERE escalated_at IS NOT NULL")
         return Killed(pid: pid, runnerID: runnerID, held: held, escalated: escalated)
@@ -236,9 +236,9 @@ final class KillWorld: Sendable {
     }
 
     /// SIGTERM: the runner stops gracefully.
-    func stop(_ runner: ServerProcess) {
+    func stop(_ runner: ServerProcess) async {
         runner.process.terminate()
-        runner.process.waitUntilExit()
+        await runner.waitForExit()
         #expect(runner.process.terminationStatus == 0, "the runner's exit: \(runner.process.terminationStatus) \(runner.logTail())")
     }
 

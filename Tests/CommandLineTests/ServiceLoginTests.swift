@@ -12,7 +12,7 @@ struct ServiceLoginTests {
             let owner = try world.startServer(databaseURL: world.ownerConfiguration.connectionString)
             try await world.waitReady(owner)
             #expect(owner.logTail().contains("member of relieflink_app"), "\(owner.logTail())")
-            owner.kill()
+            await owner.kill()
             let application = try world.startServer()
             try await world.waitReady(application)
             #expect(!application.logTail().contains("member of relieflink_app"), "\(application.logTail())")

@@ -63,11 +63,18 @@ private final class ResumeOnce<T: Sendable>: Sendable {
 }
 
 /// Runs blocking calls (a raw socket, a process's exit) on a thread of their own, never on
-/// the executor: Swift's global executor runs on the database event loops
-/// (`GlobalExecutor`), where a blocked thread holds up the server under test as well.
+/// Swift's cooperative threads: there are as few as cores, and the suites' tasks, the servers
+/// under test among them, all run on them.
 public func onThreadOfItsOwn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread { continuation.resume(with: Result { try body() }) }
         thread.start()
     }
+}
+
+/// Hands a value that is not `Sendable` (a Foundation `Process`) to `onThreadOfItsOwn`, for
+/// a call that is safe from any thread.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }

@@ -12,9 +12,7 @@ import Synchronization
 /// run in parallel without seeing each other's rows.
 public enum TestDatabase {
     static let cluster = Task<LocalPostgresCluster, Error> {
-        // As `relieflink` runs: Swift's global executor on the database event loops.
-        GlobalExecutor.runOnDatabaseEventLoops()
-        return try await LocalPostgresCluster.start(options: .init(durable: false, maxConnections: 500))
+        try await LocalPostgresCluster.start(options: .init(durable: false, maxConnections: 500))
     }
 
     /// An empty template for the wrapper's tests, which must not depend on the migrations.
