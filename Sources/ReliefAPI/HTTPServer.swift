@@ -40,7 +40,8 @@ public enum HTTPServer {
         let store = Store(pool: pool)
         let accounts = Accounts(store: store)
         router.add(middleware: LogRequestsMiddleware(.debug))
-        router.add(middleware: UnknownRouteMiddleware())
+        let servedRoutes = ServedRoutes()
+        router.add(middleware: UnknownRouteMiddleware(routes: servedRoutes))
         router.add(middleware: BodyLimitMiddleware(limit: maximumJSONBody, uploadLimit: MaterialFile.maximumBytes))
         router.add(middleware: AuthenticationMiddleware(accounts: accounts))
         router.add(middleware: HotlineSignatureMiddleware(integration: HotlineIntegration(store: store, cipher: cipher)))
@@ -55,6 +56,7 @@ public enum HTTPServer {
                                  publicLimiter: ClientRateLimiter(perMinute: publicRequestsPerMinute, burst: max(1, publicRequestsPerMinute / 3)),
                                  secureCookies: secureCookies, migrations: try Migration.bundled(), logger: logger)
         try handler.registerHandlers(on: router, middlewares: [ProblemMiddleware(logger: logger)])
+        servedRoutes.record(router.routes.map { (path: $0.path, method: $0.method) })
         return router
     }
 

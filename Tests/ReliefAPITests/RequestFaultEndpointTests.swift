@@ -11,12 +11,32 @@ struct RequestFaultEndpointTests {
         try await APITester.run { api in
             let manager = try await api.signIn()
             for (method, path, token) in [(HTTPRequest.Method.get, "/api/v1/nothing-here", Optional(manager)),
-                                          (.delete, "/api/v1/orgs/\(UUID().uuidString)", manager),
+                                          (.delete, "/api/v1/orgs/\(UUID().uuidString)/nothing", manager),
                                           (.get, "/no/such/page", nil)] {
                 let reply = try await api.send(method, path, token: token)
                 #expect(reply.status == .notFound && reply.isProblem, "\(method) \(path): \(reply.status) \(reply.text)")
                 #expect(reply.string("detail")?.contains(path) == true, "\(reply.text)")
+                #expect(reply.headers[.allow] == nil)
             }
+        }
+    }
+
+    @Test("a served path asked with another method: 405 problem+json with the methods it takes in Allow, and nothing changes")
+    func wrongMethods() async throws {
+        try await APITester.run { api in
+            let manager = try await api.signIn()
+            let orgsBefore = try await api.send(.get, "/api/v1/orgs", token: manager).text
+            for (method, path, allowed) in [(HTTPRequest.Method.delete, "/api/v1/orgs", "GET, POST"),
+                                            (.put, "/api/v1/orgs/\(UUID().uuidString)", "PATCH"),
+                                            (.get, "/api/v1/sessions", "POST"),
+                                            (.post, "/api/v1/me", "GET")] {
+                let reply = try await api.send(method, path, token: manager)
+                #expect(reply.status == .methodNotAllowed && reply.isProblem, "\(method) \(path): \(reply.status) \(reply.text)")
+                #expect(reply.headers[.allow] == allowed, "\(method) \(path)")
+                let detail = reply.string("detail") ?? ""
+                #expect(detail.contains(path) && detail.contains(method.rawValue) && detail.contains(allowed), "\(detail)")
+            }
+            #expect(try await api.send(.get, "/api/v1/orgs", token: manager).text == orgsBefore)
         }
     }
 
