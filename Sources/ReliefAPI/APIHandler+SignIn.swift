@@ -23,11 +23,9 @@ extension APIHandler {
     }
 
     func signOut(_ input: Operations.SignOut.Input) async throws -> Operations.SignOut.Output {
-        let identity = RequestIdentity.current
-        guard identity.context != nil, let token = identity.token else {
-            throw Problem.unauthorized
-        }
-        try await accounts.revoke(token, as: try signedIn())
+        let context = try signedIn()
+        guard let token = RequestIdentity.current.token else { throw Problem.unauthorized }
+        try await accounts.revoke(token, as: context)
         RequestIdentity.current.responseHeaders.setCookie(SessionCookie.value(token: "", maxAge: 0, secure: secureCookies))
         return .noContent(.init())
     }

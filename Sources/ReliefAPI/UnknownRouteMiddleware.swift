@@ -15,7 +15,7 @@ struct UnknownRouteMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = routes.methods(serving: request.uri.path)
             guard allowed.isEmpty else {
-                let names = allowed.map(\.rawValue).joined(separator: ", ")
+                let names = allowed.joined(separator: ", ")
                 var response = Problem(type: Problem.base + "method-not-allowed", title: "不支持此请求方法", status: 405,
                                        detail: "接口 \(request.uri.path) 不支持 \(request.method)，可用：\(names)（接口说明见 /openapi.yaml）").response
                 response.headers[.allow] = names
@@ -36,15 +36,14 @@ final class ServedRoutes: Sendable {
         self.routes.withLock { $0 = routes }
     }
 
-    /// The methods served at `path`, in a stable order; empty when no route matches it.
-    func methods(serving path: String) -> [HTTPRequest.Method] {
+    /// The names of the methods served at `path`, sorted; empty when no route matches it.
+    func methods(serving path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        let methods = routes.withLock { routes in
+        let names = routes.withLock { routes in
             routes.filter { route in
                 route.path.count == segments.count && zip(route.path, segments).allSatisfy { $0 ~= $1 }
-            }.map(\.method)
+            }.map { $0.method.rawValue }
         }
-        let names: [String] = Set(methods.map { $0.rawValue }).sorted()
-        return names.compactMap { HTTPRequest.Method($0) }
+        return Set(names).sorted()
     }
 }

@@ -134,17 +134,27 @@ public struct Accounts: Sendable {
         let cost = bcryptCost
         let hash = await Self.offload { Self.hashPassword(new, cost: cost) }
         try await store.withTenant(context) { transaction in
-            let updated = try await transaction.execute("""
-                UPDATE users SET password_hash = \(hash), password_changed_at = now(), failed_sign_ins = 0, locked_until = NULL
-                WHERE id = \(userID)
-                """)
-            guard updated == 1 else { throw StoreFailure.notFound }
-            let ended = try await transaction.execute("""
-                UPDATE credentials SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL
-                """)
+            guard let ended = try await Self.storePassword(hash, of: userID, keeping: nil, in: transaction) else {
+                throw StoreFailure.notFound
+            }
             try await transaction.audit("password_reset", objectType: "user", objectID: userID.uuidString.lowercased(),
                                         detail: ["sessions_ended": String(ended)])
         }
+    }
+
+    /// Stores a user's new password hash, lifts their lock-out and ends their sessions and
+    /// tokens, all but the one presented as `kept`; answers how many ended, nil for an unknown user.
+    private static func storePassword(_ hash: String, of userID: UUID, keeping kept: String?, in transaction: TenantTransaction) async throws -> Int? {
+        let updated = try await transaction.execute("""
+            UPDATE users SET password_hash = \(hash), password_changed_at = now(), failed_sign_ins = 0, locked_until = NULL
+            WHERE id = \(userID)
+            """)
+        guard updated == 1 else { return nil }
+        let keep = kept.flatMap(AccessToken.init)?.hash ?? Data()
+        return try await transaction.execute("""
+            UPDATE credentials SET revoked_at = now()
+            WHERE user_id = \(userID) AND revoked_at IS NULL AND token_hash <> \(keep)
+            """)
     }
 
     /// What a try of a password may do: be checked (the `attempt`-th since the last success,
@@ -274,16 +284,8 @@ public struct Accounts: Sendable {
         }
         let cost = bcryptCost
         let newHash = await Self.offload { Self.hashPassword(new, cost: cost) }
-        let keep = presented.flatMap(AccessToken.init)?.hash ?? Data()
         try await store.withTenant(context) { transaction in
-            try await transaction.execute("""
-                UPDATE users SET password_hash = \(newHash), password_changed_at = now(), failed_sign_ins = 0, locked_until = NULL
-                WHERE id = \(context.userID)
-                """)
-            let ended = try await transaction.execute("""
-                UPDATE credentials SET revoked_at = now()
-                WHERE user_id = \(context.userID) AND revoked_at IS NULL AND token_hash <> \(keep)
-                """)
+            let ended = try await Self.storePassword(newHash, of: context.userID, keeping: presented, in: transaction) ?? 0
             try await transaction.audit("password_changed", objectType: "user", objectID: context.userID.uuidString.lowercased(),
                                         detail: ["sessions_ended": String(ended)])
         }

@@ -10,4 +10,3 @@ struct BenchCommandTests {
         #expect(!result.error.contains("started a private PostgreSQL"))
     }
 }
-

@@ -117,8 +117,7 @@ struct DemoCommandTests {
         let ready = await waitUntil(seconds: 60) { await status("/readyz", port: demo.port) == 200 }
         #expect(ready)
         kill(demo.process.processIdentifier, SIGKILL)
-        let process = UncheckedSendable(demo.process)
-        _ = try await onThreadOfItsOwn { process.value.waitUntilExit() }  // off the event loops
+        await waitForExit(of: demo.process)
         let cleaned = await waitUntil(seconds: 15) {
             clusterFolders(in: demo.temporaryFolder).isEmpty && !postgresRunning(under: demo.temporaryFolder)
         }

@@ -408,8 +408,7 @@ final class ServerProcess: Sendable {
     /// Waits for the process to end on a thread of its own, not on one of Swift's few
     /// cooperative threads, which the other suites need meanwhile.
     func waitForExit() async {
-        let process = UncheckedSendable(process)
-        _ = try? await onThreadOfItsOwn { process.value.waitUntilExit() }
+        await TestSupport.waitForExit(of: process)
     }
 
     /// The distinct `error=` values the server logged, without timestamps.

@@ -72,9 +72,15 @@ public func onThreadOfItsOwn<T: Sendable>(_ body: @escaping @Sendable () throws 
     }
 }
 
-/// Hands a value that is not `Sendable` (a Foundation `Process`) to `onThreadOfItsOwn`, for
-/// a call that is safe from any thread.
-public struct UncheckedSendable<Value>: @unchecked Sendable {
-    public let value: Value
-    public init(_ value: Value) { self.value = value }
+/// Waits for `process` to end, on a thread of its own (`waitUntilExit` blocks its thread).
+public func waitForExit(of process: Process) async {
+    let process = UncheckedSendable(process)
+    _ = try? await onThreadOfItsOwn { process.value.waitUntilExit() }
+}
+
+/// Hands a `Process`, which is not `Sendable`, to the thread that waits for it: `waitUntilExit`
+/// is safe from any thread.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
