@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Synchronization
 
 /// Cancels a connection's running statement on the server, and only that statement.
 ///
@@ -7,67 +8,77 @@ import Foundation
 /// cancel request goes to the server; if it has not started, it will not start; if it has
 /// finished, nothing happens. The next statement waits until a cancel in flight has been
 /// delivered, so a late cancel can never hit it.
-final class CancelCoordinator: @unchecked Sendable {
+final class CancelCoordinator: Sendable {
     enum Reason: Sendable {
         case task
         case timeout(Duration)
     }
 
-    private let condition = NSCondition()
-    private let cancelHandle: OpaquePointer?
-    // Guarded by `condition`.
-    private var nextTicket: UInt64 = 0
-    private var pending: Set<UInt64> = []
-    private var running: UInt64?
-    private var reasons: [UInt64: Reason] = [:]
-    private var cancelsInFlight = 0
+    private struct State {
+        var nextTicket: UInt64 = 0
+        /// Tickets issued and not yet ended: one, mostly (a connection shared by several tasks
+        /// has more), so an array searched from the end costs less than a set.
+        var pending: [UInt64] = []
+        var running: UInt64?
+        /// Why a pending ticket was cancelled; empty but for a cancel.
+        var reasons: [UInt64: Reason] = [:]
+        var cancelsInFlight = 0
+
+        mutating func forget(_ ticket: UInt64) -> Reason? {
+            if let index = pending.lastIndex(of: ticket) { pending.remove(at: index) }
+            return reasons.isEmpty ? nil : reasons.removeValue(forKey: ticket)
+        }
+    }
+
+    // Every statement takes this lock three times: a Mutex, cheaper than a condition variable.
+    // The rare cancel thread polls for the statement's end instead of waiting on a condition.
+    private let state = Mutex(State())
+    private let cancelHandle: UnsafeSendable<OpaquePointer?>
 
     /// How long a statement may go on after a cancel before the cancel is sent again, and how
     /// often: a statement that ignores 600 cancels over a minute is left to its time-out.
-    static let cancelRetryInterval: TimeInterval = 0.1
+    static let cancelRetryInterval: Duration = .milliseconds(100)
     static let maximumCancelAttempts = 600
+    /// How often a cancel that was sent looks whether its statement has ended.
+    private static let endCheckInterval: TimeInterval = 0.001
 
     init(connection: OpaquePointer) {
-        cancelHandle = PQgetCancel(connection)
+        cancelHandle = UnsafeSendable(PQgetCancel(connection))
     }
 
     deinit {
-        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        if let handle = cancelHandle.value { PQfreeCancel(handle) }
     }
 
     func newTicket() -> UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        nextTicket += 1
-        pending.insert(nextTicket)
-        return nextTicket
+        state.withLock { state in
+            state.nextTicket += 1
+            state.pending.append(state.nextTicket)
+            return state.nextTicket
+        }
     }
 
     /// Called on the event loop just before the statement runs. False while a cancel of an
     /// earlier statement is still being delivered (a late cancel must not hit this one): then
     /// `pause()` and ask again. Throws if this statement was cancelled already.
     func begin(_ ticket: UInt64) throws -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard cancelsInFlight == 0 else { return false }
-        if let reason = reasons.removeValue(forKey: ticket) {
-            pending.remove(ticket)
-            throw reason.error
+        try state.withLock { state in
+            guard state.cancelsInFlight == 0 else { return false }
+            if !state.reasons.isEmpty, let reason = state.reasons[ticket] {
+                _ = state.forget(ticket)
+                throw reason.error
+            }
+            state.running = ticket
+            return true
         }
-        running = ticket
-        return true
     }
 
     /// Called on the event loop when the statement ended; the reason it was cancelled, if it was.
     func end(_ ticket: UInt64) -> Reason? {
-        condition.lock()
-        defer { condition.unlock() }
-        if running == ticket {
-            running = nil
-            condition.broadcast()
+        state.withLock { state in
+            if state.running == ticket { state.running = nil }
+            return state.forget(ticket)
         }
-        pending.remove(ticket)
-        return reasons.removeValue(forKey: ticket)
     }
 
     /// Forgets a ticket whose statement was never submitted.
@@ -76,49 +87,40 @@ final class CancelCoordinator: @unchecked Sendable {
     }
 
     func cancel(_ ticket: UInt64, reason: Reason) {
-        condition.lock()
-        guard pending.contains(ticket), reasons[ticket] == nil else {
-            condition.unlock()
-            return
+        let send = state.withLock { state -> Bool in
+            guard state.pending.contains(ticket), state.reasons[ticket] == nil else { return false }
+            state.reasons[ticket] = reason
+            guard state.running == ticket, cancelHandle.value != nil else { return false }
+            state.cancelsInFlight += 1
+            return true
         }
-        reasons[ticket] = reason
-        guard running == ticket, let cancelHandle else {
-            condition.unlock()
-            return
-        }
-        cancelsInFlight += 1
-        condition.unlock()
+        guard send, let handle = cancelHandle.value else { return }
         // PQcancel opens a connection of its own and waits for the server: never on the caller's thread.
         // A cancel that reaches the server before the statement does cancels nothing, so it is
         // sent again until the statement has ended (the next one cannot start meanwhile).
-        let handle = UnsafeSendable(cancelHandle)
+        let sendable = UnsafeSendable(handle)
         Thread.detachNewThread { [self] in
             var errorBuffer = [CChar](repeating: 0, count: 256)
-            for _ in 0..<Self.maximumCancelAttempts {
-                _ = PQcancel(handle.value, &errorBuffer, Int32(errorBuffer.count))
-                condition.lock()
-                let deadline = Date().addingTimeInterval(Self.cancelRetryInterval)
-                while running == ticket, condition.wait(until: deadline) {}
-                let ended = running != ticket
-                condition.unlock()
-                if ended { break }
+            attempts: for _ in 0..<Self.maximumCancelAttempts {
+                _ = PQcancel(sendable.value, &errorBuffer, Int32(errorBuffer.count))
+                let retry = ContinuousClock.now + Self.cancelRetryInterval
+                while ContinuousClock.now < retry {
+                    if !isRunning(ticket) { break attempts }
+                    Thread.sleep(forTimeInterval: Self.endCheckInterval)
+                }
             }
-            condition.lock()
-            cancelsInFlight -= 1
-            condition.unlock()
+            state.withLock { $0.cancelsInFlight -= 1 }
         }
+    }
+
+    private func isRunning(_ ticket: UInt64) -> Bool {
+        state.withLock { $0.running == ticket }
     }
 
     /// Waits until cancel requests still being delivered have been, before the connection
     /// closes.
     func previousCancelsDelivered() async {
-        while hasCancelsInFlight { await Self.pause() }
-    }
-
-    private var hasCancelsInFlight: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return cancelsInFlight > 0
+        while state.withLock({ $0.cancelsInFlight > 0 }) { await Self.pause() }
     }
 
     /// A millisecond's sleep that blocks nothing: the waiting runs on an event loop other

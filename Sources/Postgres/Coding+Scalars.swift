@@ -41,17 +41,23 @@ protocol PostgresInteger: FixedWidthInteger, PostgresCodable {
 
 extension PostgresInteger {
     public static var postgresType: PostgresType { integerType }
-    /// Writes the digits straight into the buffer, without a String between: this runs for
-    /// every bound integer.
+    /// Writes the digits straight into the buffer, without a String between, and in one
+    /// append: this runs for every bound integer.
     public func encodeText(into buffer: inout [UInt8]) {
-        if self < 0 { buffer.append(UInt8(ascii: "-")) }
-        let start = buffer.count
-        var rest = magnitude
-        repeat {
-            buffer.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10))
-            rest /= 10
-        } while rest > 0
-        buffer[start...].reverse()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var first = digits.count
+            var rest = magnitude
+            repeat {
+                first -= 1
+                digits[first] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            if self < 0 {
+                first -= 1
+                digits[first] = UInt8(ascii: "-")
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first...]))
+        }
     }
     public static func accepts(_ type: PostgresType) -> Bool {
         switch type {

@@ -7,11 +7,16 @@ final class ConnectionGate: @unchecked Sendable {
     private var waiting: [UnsafeContinuation<Void, Never>] = []
     private var next = 0
 
+    /// Enters when the connection is free, without an await, which costs even when it waits
+    /// for nothing; false when another operation holds it: then `enter()`.
+    func tryEnter() -> Bool {
+        guard !busy else { return false }
+        busy = true
+        return true
+    }
+
     nonisolated(nonsending) func enter() async {
-        guard busy else {
-            busy = true
-            return
-        }
+        guard !tryEnter() else { return }
         await withUnsafeContinuation { waiting.append($0) }
     }
 

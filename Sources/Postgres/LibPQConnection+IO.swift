@@ -37,21 +37,36 @@ extension LibPQConnection {
 
     /// The running command's next result; nil once it has no more.
     nonisolated(nonsending) func nextResult() async throws -> OpaquePointer? {
-        while PQisBusy(pointer) == 1 {
+        if PQisBusy(pointer) == 1 { try await receive() }
+        return PQgetResult(pointer)
+    }
+
+    /// Waits until the server has sent a whole result, which `PQgetResult` then returns
+    /// without blocking.
+    nonisolated(nonsending) private func receive() async throws {
+        repeat {
             _ = await eventLoop.wait(for: Int16(POLLIN), on: socket)
             guard PQconsumeInput(pointer) == 1 else { throw lost() }
-        }
-        return PQgetResult(pointer)
+        } while PQisBusy(pointer) == 1
     }
 
     /// Completes a command that `sent` (a PQsend… call's return) started: sends it and gathers
     /// its results as PQexec does, the first error, else the last result.
     nonisolated(nonsending) func finishCommand(sent: Int32) async throws -> PostgresResult {
         guard sent == 1 else { throw brokenOr(PostgresError.unexpectedResult(errorMessage)) }
-        try await flush()
+        // Awaited only when the statement did not go out at once: an await costs even when
+        // nothing waits, and this runs for every statement.
+        switch PQflush(pointer) {
+        case 0: break
+        case 1: try await flush()
+        default: throw lost()
+        }
         var kept: OpaquePointer?
         do {
-            while let result = try await nextResult() {
+            // Only a busy connection is awaited: the results that follow the first are there.
+            while true {
+                if PQisBusy(pointer) == 1 { try await receive() }
+                guard let result = PQgetResult(pointer) else { break }
                 let status = PQresultStatus(result)
                 if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
                     PQclear(result)

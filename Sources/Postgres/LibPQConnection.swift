@@ -23,14 +23,29 @@ final class LibPQConnection: @unchecked Sendable {
 
     private struct CachedStatement {
         let name: String
+        /// `name` as libpq takes it, made once: a Swift string passed to C is copied into an
+        /// array on every call.
+        let cName: ContiguousArray<CChar>
         /// The parameter types it was prepared with: the same text bound with other types
         /// (a NULL typed differently, say) is prepared again in its place.
         let types: [UInt32]
         var lastUse: Int
 
-        func fits(_ query: PostgresQuery) -> Bool {
-            types.count == query.parameters.count
-                && zip(types, query.parameters).allSatisfy { $0 == $1.type.oid }
+        init(name: String, types: [UInt32], lastUse: Int) {
+            self.name = name
+            cName = name.utf8CString
+            self.types = types
+            self.lastUse = lastUse
+        }
+
+        /// Its name, if it fits `query`, recording the use; by index, not by copies of the
+        /// parameters, which would retain and release each one's bytes.
+        mutating func use(for query: PostgresQuery, at counter: Int) -> ContiguousArray<CChar>? {
+            let parameters = query.parameters
+            guard types.count == parameters.count else { return nil }
+            for index in types.indices where types[index] != parameters[index].type.oid { return nil }
+            lastUse = counter
+            return cName
         }
     }
 
@@ -126,30 +141,52 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     nonisolated(nonsending) private func executePrepared(_ query: PostgresQuery) async throws -> PostgresResult {
-        guard let name = try await preparedName(query) else {
-            let sent = try withParameters(query) { count, types, values, lengths, formats in
-                PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0)
-            }
-            return try await finishCommand(sent: sent)
+        // A cached statement is found without an await: every await of a function costs a
+        // look-up of the task's executor when it returns, and this runs for every statement.
+        let name: ContiguousArray<CChar>?
+        switch cachedStatement(for: query) {
+        case .named(let cached): name = cached
+        case .unnamed: name = nil
+        case .toPrepare: name = try await prepare(query)
         }
-        let sent = try withParameters(query) { count, _, values, lengths, formats in
-            PQsendQueryPrepared(pointer, name, count, values, lengths, formats, 0)
+        let sent = try withParameters(query) { count, types, values, lengths, formats in
+            guard let name else { return PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0) }
+            return name.withUnsafeBufferPointer { PQsendQueryPrepared(pointer, $0.baseAddress, count, values, lengths, formats, 0) }
         }
         return try await finishCommand(sent: sent)
     }
 
-    /// The name `query` is prepared under on this connection, preparing it first if needed;
-    /// nil when it runs unnamed: without a cache, or in a failed transaction, where nothing
-    /// new can be prepared and the statement will fail anyway.
-    nonisolated(nonsending) private func preparedName(_ query: PostgresQuery) async throws -> String? {
-        guard cacheSize > 0 else { return nil }
+    private enum CachedName {
+        case named(ContiguousArray<CChar>)
+        /// Runs without a name: no cache, or a failed transaction, where nothing new can be
+        /// prepared and the statement will fail anyway.
+        case unnamed
+        case toPrepare
+    }
+
+    /// The name `query` is prepared under on this connection, if it is.
+    private func cachedStatement(for query: PostgresQuery) -> CachedName {
+        guard cacheSize > 0 else { return .unnamed }
         useCounter += 1
         // One look-up: this runs for every statement.
-        if let index = statements.index(forKey: query.sql), statements.values[index].fits(query) {
-            statements.values[index].lastUse = useCounter
-            return statements.values[index].name
+        if let index = statements.index(forKey: query.sql), let name = statements.values[index].use(for: query, at: useCounter) {
+            return .named(name)
         }
-        guard transactionStatus == .idle || transactionStatus == .inTransaction else { return nil }
+        return transactionStatus == .idle || transactionStatus == .inTransaction ? .toPrepare : .unnamed
+    }
+
+    /// The name `query` is prepared under on this connection, preparing it first if needed;
+    /// nil when it runs unnamed (see `CachedName.unnamed`).
+    nonisolated(nonsending) private func preparedName(_ query: PostgresQuery) async throws -> ContiguousArray<CChar>? {
+        switch cachedStatement(for: query) {
+        case .named(let name): name
+        case .unnamed: nil
+        case .toPrepare: try await prepare(query)
+        }
+    }
+
+    /// Prepares `query` under a new name, making room in the cache first.
+    nonisolated(nonsending) private func prepare(_ query: PostgresQuery) async throws -> ContiguousArray<CChar> {
         // Prepared statements are not transactional: giving one up holds inside a transaction too.
         if let stale = statements.removeValue(forKey: query.sql) {
             _ = try await executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")
@@ -164,8 +201,9 @@ final class LibPQConnection: @unchecked Sendable {
             PQsendPrepare(pointer, name, query.sql, Int32(types.count), types.baseAddress)
         }
         _ = try await finishCommand(sent: sent)
-        statements[query.sql] = CachedStatement(name: name, types: types, lastUse: useCounter)
-        return name
+        let statement = CachedStatement(name: name, types: types, lastUse: useCounter)
+        statements[query.sql] = statement
+        return statement.cName
     }
 
     /// Gives up a cached statement whose plan went stale, or that the session lost (then the
@@ -195,11 +233,11 @@ final class LibPQConnection: @unchecked Sendable {
     nonisolated(nonsending) private func sendPipeline(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
         // Refuse bad parameters before anything is sent: a pipeline cannot be left half-built.
         for query in queries { try refuseNulInText(query) }
-        var names: [String?] = []
+        var names: [ContiguousArray<CChar>?] = []
         for query in queries { names.append(try await preparedName(query)) }
         // Preparing a later one can give up an earlier one's statement (the same text bound with
         // other types, or a cache smaller than the pipeline): those run unnamed.
-        for (index, query) in queries.enumerated() where names[index] != nil && statements[query.sql]?.name != names[index] {
+        for (index, query) in queries.enumerated() where names[index] != nil && statements[query.sql]?.cName != names[index] {
             names[index] = nil
         }
         guard PQenterPipelineMode(pointer) == 1 else {
@@ -209,7 +247,7 @@ final class LibPQConnection: @unchecked Sendable {
         defer { PQexitPipelineMode(pointer) }
         for (query, name) in zip(queries, names) {
             let sent = try withParameters(query) { count, types, values, lengths, formats in
-                if let name { return PQsendQueryPrepared(pointer, name, count, values, lengths, formats, 0) }
+                if let name { return name.withUnsafeBufferPointer { PQsendQueryPrepared(pointer, $0.baseAddress, count, values, lengths, formats, 0) } }
                 return PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0)
             }
             guard sent == 1 else { throw lost() }
@@ -320,52 +358,6 @@ enum TransactionStatus: Sendable {
         case PQTRANS_INERROR: self = .inFailedTransaction
         default: self = .unknown
         }
-    }
-}
-
-/// Lays the query's parameters out as the C arrays libpq takes. Text values must be
-/// NUL-terminated, so each gets a terminator; a NUL inside a text value is refused. The arrays
-/// live on the stack and the values in one buffer: this runs for every statement.
-func withParameters<R>(
-    _ query: PostgresQuery,
-    _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
-) throws -> R {
-    try refuseNulInText(query)
-    let parameters = query.parameters
-    let count = parameters.count
-    var size = 0
-    for parameter in parameters { size += (parameter.bytes?.count ?? -1) + 1 }
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(size, 1)) { storage in
-        withUnsafeTemporaryAllocation(of: Oid.self, capacity: max(count, 1)) { types in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(2 * count, 1)) { integers in
-                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(count, 1)) { values in
-                    var offset = 0
-                    for (index, parameter) in parameters.enumerated() {
-                        types[index] = Oid(parameter.type.oid)
-                        integers[index] = Int32(parameter.bytes?.count ?? 0)
-                        integers[count + index] = parameter.isBinary ? 1 : 0
-                        guard let bytes = parameter.bytes else {
-                            values[index] = nil
-                            continue
-                        }
-                        let start = storage.baseAddress! + offset
-                        _ = UnsafeMutableBufferPointer(start: start, count: bytes.count).initialize(from: bytes)
-                        start[bytes.count] = 0
-                        values[index] = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
-                        offset += bytes.count + 1
-                    }
-                    return body(Int32(count), types.baseAddress, values.baseAddress, integers.baseAddress,
-                                integers.baseAddress.map { $0 + count })
-                }
-            }
-        }
-    }
-}
-
-/// libpq takes text values NUL-terminated, so a text value cannot hold a NUL.
-func refuseNulInText(_ query: PostgresQuery) throws {
-    for parameter in query.parameters where !parameter.isBinary {
-        if parameter.bytes?.contains(0) == true { throw PostgresError.nulInText }
     }
 }
 

@@ -154,7 +154,7 @@ public final class PostgresConnection: Sendable {
         _ ticket: UInt64, restoringLoginUser: Bool,
         _ body: nonisolated(nonsending) @Sendable (LibPQConnection) async throws -> T
     ) async throws -> T {
-        await gate.enter()
+        if !gate.tryEnter() { await gate.enter() }
         defer { gate.leave() }
         while try !cancellation.begin(ticket) { await CancelCoordinator.pause() }
         let outcome: Result<T, Error>

@@ -22,13 +22,22 @@ public final class PostgresResult: @unchecked Sendable {
         count = Int(PQntuples(pointer))
         let columnCount = Int(PQnfields(pointer))
         columns = (0..<columnCount).map { index in
-            PostgresColumn(name: String(cString: PQfname(pointer, Int32(index))), type: PostgresType(oid: PQftype(pointer, Int32(index))))
+            PostgresColumn(name: Self.columnName(pointer, index), type: PostgresType(oid: PQftype(pointer, Int32(index))))
         }
         wideIndex = columnCount > 12
             ? Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first }) : nil
     }
 
     deinit { PQclear(pointer) }
+
+    /// Decoded in place: `String(cString:)` copies the bytes into an array first, an
+    /// allocation for every column of every result.
+    private static func columnName(_ pointer: OpaquePointer, _ index: Int) -> String {
+        guard let name = PQfname(pointer, Int32(index)) else { return "" }
+        return UnsafeRawPointer(name).withMemoryRebound(to: UInt8.self, capacity: 1) { bytes in
+            String(decoding: UnsafeBufferPointer(start: bytes, count: strlen(name)), as: UTF8.self)
+        }
+    }
 
     /// The first column of this name. Narrow results, the most common, are searched rather
     /// than indexed: building a table per statement cost more than it saved.

@@ -104,20 +104,19 @@ struct PgbenchComparison: ParsableArguments {
         for clients in connections {
             let pool = ConnectionPool(.init(connection: configuration, maximumConnections: clients), logger: logger)
             defer { Task { await pool.close() } }
-            let ids = BenchmarkIDs(upperBound: rowCount)
-            let select: @Sendable () -> PostgresQuery = {
-                "SELECT balance FROM bench_accounts WHERE id = \(ids.next())"
+            let select: @Sendable (Int) -> PostgresQuery = { id in
+                "SELECT balance FROM bench_accounts WHERE id = \(id)"
             }
-            let insert: @Sendable () -> PostgresQuery = {
-                "INSERT INTO bench_inserts (account, amount) VALUES (\(ids.next()), \(1))"
+            let insert: @Sendable (Int) -> PostgresQuery = { id in
+                "INSERT INTO bench_inserts (account, amount) VALUES (\(id), \(1))"
             }
             for (label, script, makeQuery) in [("select by primary key", "select.sql", select), ("single-row insert", "insert.sql", insert)] {
-                try await warmUp(pool: pool, clients: clients, makeQuery)
+                try await warmUp(pool: pool, clients: clients, rows: rowCount, makeQuery)
                 // Alternating one-second slices, so that the machine's drifts fall on every side alike.
                 // The median slice of each side: a slice a neighbour's burst slowed moves neither.
                 var ours: [Double] = [], theirs: [Double] = []
                 for _ in 0..<rounds {
-                    ours.append(try await rate(pool: pool, clients: clients, borrowPerStatement: borrowPerStatement, makeQuery))
+                    ours.append(try await rate(pool: pool, clients: clients, rows: rowCount, borrowPerStatement: borrowPerStatement, makeQuery))
                     theirs.append(try await pgbench.transactionsPerSecond(url: url, script: scripts.appending(path: script),
                                                                       clients: clients, seconds: 1))
                 }
@@ -147,9 +146,14 @@ struct PgbenchComparison: ParsableArguments {
     }
 
     /// Opens every connection and prepares the statement on it.
-    private func warmUp(pool: ConnectionPool, clients: Int, _ makeQuery: @escaping @Sendable () -> PostgresQuery) async throws {
+    private func warmUp(pool: ConnectionPool, clients: Int, rows: Int, _ makeQuery: @escaping @Sendable (Int) -> PostgresQuery) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<clients { group.addTask { for _ in 0..<50 { try await pool.query(makeQuery()) } } }
+            for _ in 0..<clients {
+                group.addTask {
+                    var ids = AccountIDs(upperBound: rows)
+                    for _ in 0..<50 { try await pool.query(makeQuery(ids.next())) }
+                }
+            }
             try await group.waitForAll()
         }
     }
@@ -158,7 +162,7 @@ struct PgbenchComparison: ParsableArguments {
     /// loop, either on a connection each holds throughout, or borrowing from the pool for every
     /// statement.
     private func rate(
-        pool: ConnectionPool, clients: Int, borrowPerStatement: Bool, _ makeQuery: @escaping @Sendable () -> PostgresQuery
+        pool: ConnectionPool, clients: Int, rows: Int, borrowPerStatement: Bool, _ makeQuery: @escaping @Sendable (Int) -> PostgresQuery
     ) async throws -> Double {
         let start = ContinuousClock.now
         let deadline = start + .seconds(1)
@@ -167,15 +171,16 @@ struct PgbenchComparison: ParsableArguments {
                 group.addTask {
                     var done = 0
                     if borrowPerStatement {
+                        var ids = AccountIDs(upperBound: rows)
                         while ContinuousClock.now < deadline {
-                            try await pool.query(makeQuery())
+                            try await pool.query(makeQuery(ids.next()))
                             done += 1
                         }
                     } else {
                         // On the connection's event loop: no thread switch per statement.
                         done = try await pool.withConnection { connection in
                             try await withTaskExecutorPreference(connection.executor) {
-                                try await Self.statements(on: connection, until: deadline, makeQuery)
+                                try await Self.statements(on: connection, rows: rows, until: deadline, makeQuery)
                             }
                         }
                     }
@@ -191,11 +196,12 @@ struct PgbenchComparison: ParsableArguments {
     /// Runs statements on `connection` until `deadline`; how many ran. Where its caller runs, as
     /// the statements do: a caller of its own isolation would be switched back to after each.
     nonisolated(nonsending) private static func statements(
-        on connection: PostgresConnection, until deadline: ContinuousClock.Instant, _ makeQuery: () -> PostgresQuery
+        on connection: PostgresConnection, rows: Int, until deadline: ContinuousClock.Instant, _ makeQuery: (Int) -> PostgresQuery
     ) async throws -> Int {
+        var ids = AccountIDs(upperBound: rows)
         var done = 0
         while ContinuousClock.now < deadline {
-            try await connection.query(makeQuery())
+            try await connection.query(makeQuery(ids.next()))
             done += 1
         }
         return done
@@ -209,18 +215,20 @@ struct PgbenchComparison: ParsableArguments {
     }
 }
 
-/// Random account ids from a fast, statistically sound generator, as pgbench draws its own:
-/// `Int.random` asks the kernel for every number, a system call per statement that pgbench
-/// does not make.
-final class BenchmarkIDs: Sendable {
-    private let counter = Atomic<UInt64>(UInt64.random(in: 0...UInt64.max))
+/// Random account ids from a fast, statistically sound generator, one per client as pgbench
+/// keeps one per thread: `Int.random` asks the kernel for every number, a system call per
+/// statement that pgbench does not make, and a generator shared by the clients would bounce
+/// its cache line between the cores on every statement.
+struct AccountIDs {
+    private var state = UInt64.random(in: 0...UInt64.max)
     private let upperBound: Int
 
     init(upperBound: Int) { self.upperBound = upperBound }
 
-    /// A uniformly spread id in 1...upperBound (SplitMix64 over a shared counter).
-    func next() -> Int {
-        var z = counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+    /// A uniformly spread id in 1...upperBound (SplitMix64).
+    mutating func next() -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
