@@ -84,6 +84,25 @@ struct QueryTests {
         }
     }
 
+    @Test("parameters of every shape in one statement reach the server intact and in order (one buffer holds them all)")
+    func parameterLayout() async throws {
+        try await TestDatabase.withConnection(migrated: false) { connection in
+            let long = String(repeating: "救助", count: 3_000)
+            let zeros = Data([0, 0, 7, 0])
+            let row = try #require(try await connection.query("""
+                SELECT \("") AS empty, \(Optional<String>.none)::text AS missing, \(zeros) AS bytes,
+                       \(long) AS long, \(Optional<Data>.none)::bytea AS nobytes, \(-1) AS minus, \("末") AS last
+                """).first)
+            #expect(try row.decode(String.self, column: "empty") == "")
+            #expect(try row.decode(String?.self, column: "missing") == nil)
+            #expect(try row.decode(Data.self, column: "bytes") == zeros)
+            #expect(try row.decode(String.self, column: "long") == long)
+            #expect(try row.decode(Data?.self, column: "nobytes") == nil)
+            #expect(try row.decode(Int.self, column: "minus") == -1)
+            #expect(try row.decode(String.self, column: "last") == "末")
+        }
+    }
+
     @Test("scalars round-trip through the server")
     func scalarsRoundTrip() async throws {
         try await TestDatabase.withConnection(migrated: false) { connection in
