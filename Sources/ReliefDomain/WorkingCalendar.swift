@@ -149,6 +149,11 @@ public struct WorkingCalendar: Sendable, Equatable {
                 let to = closing(of: day)
                 if to > from {
                     let available = to.timeIntervalSince(from)
+                    // Office time is counted to the millisecond (`workingTimeRemaining`): an
+                    // amount that ends within that of a day's close ends at the close. Spilling
+                    // over would give the next morning's opening, the same office time but
+                    // another day on the applicant's notice.
+                    if abs(left - available) < Self.precision { return to }
                     if left <= available { return from.addingTimeInterval(left) }
                     left -= available
                 }
@@ -173,6 +178,9 @@ public struct WorkingCalendar: Sendable, Equatable {
         calendar.makeUpWorkdays = self.makeUpWorkdays.filter { $0.year != year }.union(makeUpWorkdays.filter { $0.year == year })
         return calendar
     }
+
+    /// How finely office time is counted: `workingTimeRemaining` rounds to it.
+    static let precision: TimeInterval = 0.001
 
     public func opening(of day: CivilDay) -> Date { day.at(hour: opensAt / 60, minute: opensAt % 60) }
     public func closing(of day: CivilDay) -> Date { day.at(hour: closesAt / 60, minute: closesAt % 60) }

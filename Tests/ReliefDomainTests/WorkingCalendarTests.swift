@@ -108,6 +108,22 @@ struct WorkingCalendarTests {
         #expect(unpublished.recount(start.addingTimeInterval(-60), after: start, on: Self.calendar) == start.addingTimeInterval(-60))
     }
 
+    @Test("a deadline recounted onto the end of a working day ends at its close, whatever fraction of a second the case began at")
+    func recountEndsAtTheClose() {
+        // Begun on Tuesday 1 December 2026 at 08:52:48 and a fraction; due two working days on,
+        // at Thursday's close. Thursday then becomes a holiday: the same office time ends at
+        // Friday's close, not at Monday's opening, which a millisecond's rounding once gave.
+        let unpublished = WorkingCalendar()
+        let published = WorkingCalendar(holidays: [Self.day("2026-12-03")])
+        for fraction in [0.0001, 0.2345, 0.4999, 0.5, 0.5001, 0.7777, 0.9999] {
+            let start = Self.day("2026-12-01").at(hour: 8, minute: 52).addingTimeInterval(48 + fraction)
+            let due = unpublished.adding(workingDays: 2, to: start)
+            #expect(due == unpublished.closing(of: Self.day("2026-12-03")))
+            let recounted = unpublished.recount(due, after: start, on: published)
+            #expect(recounted == published.closing(of: Self.day("2026-12-04")), "begun at +\(fraction) s: \(recounted)")
+        }
+    }
+
     @Test("replacing a year's special days keeps the other years'")
     func replacingAYear() {
         let replaced = Self.calendar.replacing(year: 2025, holidays: [Self.day("2025-05-01")], makeUpWorkdays: [])
