@@ -1,6 +1,8 @@
 import CLibPQ
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Lays the query's parameters out as the C arrays libpq takes, in one temporary allocation:

@@ -102,6 +102,8 @@ final class CancelCoordinator: Sendable {
         Thread.detachNewThread { [self] in
             var errorBuffer = [CChar](repeating: 0, count: 256)
             attempts: for _ in 0..<Self.maximumCancelAttempts {
+                // Ended during the last wait: a cancel now would reach an idle session for nothing.
+                guard isRunning(ticket) else { break }
                 _ = PQcancel(sendable.value, &errorBuffer, Int32(errorBuffer.count))
                 let retry = ContinuousClock.now + Self.cancelRetryInterval
                 while ContinuousClock.now < retry {

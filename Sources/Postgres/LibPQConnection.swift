@@ -147,7 +147,10 @@ final class LibPQConnection: @unchecked Sendable {
         switch cachedStatement(for: query) {
         case .named(let cached): name = cached
         case .unnamed: name = nil
-        case .toPrepare: name = try await prepare(query)
+        case .toPrepare:
+            // A value that will be refused is refused before a statement is prepared for it.
+            try refuseNulInText(query)
+            name = try await prepare(query)
         }
         let sent = try withParameters(query) { count, types, values, lengths, formats in
             guard let name else { return PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0) }

@@ -1,6 +1,8 @@
 import CLibPQ
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The rows and outcome of one statement. Immutable, so it can be read from any task; the
@@ -34,8 +36,9 @@ public final class PostgresResult: @unchecked Sendable {
     /// allocation for every column of every result.
     private static func columnName(_ pointer: OpaquePointer, _ index: Int) -> String {
         guard let name = PQfname(pointer, Int32(index)) else { return "" }
-        return UnsafeRawPointer(name).withMemoryRebound(to: UInt8.self, capacity: 1) { bytes in
-            String(decoding: UnsafeBufferPointer(start: bytes, count: strlen(name)), as: UTF8.self)
+        let length = strlen(name)
+        return UnsafeRawPointer(name).withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
         }
     }
 

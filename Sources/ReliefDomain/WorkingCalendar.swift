@@ -150,9 +150,10 @@ public struct WorkingCalendar: Sendable, Equatable {
                 if to > from {
                     let available = to.timeIntervalSince(from)
                     // Office time is counted to the millisecond (`workingTimeRemaining`): an
-                    // amount that ends within that of a day's close ends at the close. Spilling
-                    // over would give the next morning's opening, the same office time but
-                    // another day on the applicant's notice.
+                    // amount that ends within that of a day's close, either side, ends at the
+                    // close. Spilling over would give the next morning's opening, the same office
+                    // time but another day on the applicant's notice; an instant a millisecond
+                    // into a morning is the same office time as the evening before, too.
                     if abs(left - available) < Self.precision { return to }
                     if left <= available { return from.addingTimeInterval(left) }
                     left -= available
