@@ -94,17 +94,16 @@ final class CancelCoordinator: Sendable {
             state.cancelsInFlight += 1
             return true
         }
-        guard send, let handle = cancelHandle.value else { return }
+        guard send else { return }
         // PQcancel opens a connection of its own and waits for the server: never on the caller's thread.
         // A cancel that reaches the server before the statement does cancels nothing, so it is
         // sent again until the statement has ended (the next one cannot start meanwhile).
-        let sendable = UnsafeSendable(handle)
         Thread.detachNewThread { [self] in
             var errorBuffer = [CChar](repeating: 0, count: 256)
             attempts: for _ in 0..<Self.maximumCancelAttempts {
                 // Ended during the last wait: a cancel now would reach an idle session for nothing.
                 guard isRunning(ticket) else { break }
-                _ = PQcancel(sendable.value, &errorBuffer, Int32(errorBuffer.count))
+                _ = PQcancel(cancelHandle.value, &errorBuffer, Int32(errorBuffer.count))
                 let retry = ContinuousClock.now + Self.cancelRetryInterval
                 while ContinuousClock.now < retry {
                     if !isRunning(ticket) { break attempts }

@@ -147,10 +147,7 @@ final class LibPQConnection: @unchecked Sendable {
         switch cachedStatement(for: query) {
         case .named(let cached): name = cached
         case .unnamed: name = nil
-        case .toPrepare:
-            // A value that will be refused is refused before a statement is prepared for it.
-            try refuseNulInText(query)
-            name = try await prepare(query)
+        case .toPrepare: name = try await prepare(query)
         }
         let sent = try withParameters(query) { count, types, values, lengths, formats in
             guard let name else { return PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 0) }
@@ -190,6 +187,8 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Prepares `query` under a new name, making room in the cache first.
     nonisolated(nonsending) private func prepare(_ query: PostgresQuery) async throws -> ContiguousArray<CChar> {
+        // A value that will be refused is refused before anything is prepared or given up for it.
+        try refuseNulInText(query)
         // Prepared statements are not transactional: giving one up holds inside a transaction too.
         if let stale = statements.removeValue(forKey: query.sql) {
             _ = try await executeScript("DEALLOCATE \(quoteIdentifier(stale.name))")

@@ -4,7 +4,6 @@ import LocalPostgres
 import Logging
 import Postgres
 import Subprocess
-import Synchronization
 import SystemPackage
 
 /// `relieflink bench db`: our wrapper beside pgbench, on the same server in the same run, each
