@@ -43,7 +43,16 @@ extension LibPQConnection {
 
     /// Waits until the server has sent a whole result, which `PQgetResult` then returns
     /// without blocking.
+    ///
+    /// Reads once before waiting, as pgbench does after each send: a statement's send wakes its
+    /// server process, which on a busy machine often runs, answers and sleeps again before this
+    /// thread continues. The answer is then read at once, without a suspension, a resumption
+    /// and a share of a `poll`; when it is not there yet, the read costs one refused `recv`.
+    /// At 16 connections on two cores this took the select from about 0.85× pgbench to about
+    /// 1.0× (session 15).
     nonisolated(nonsending) private func receive() async throws {
+        guard PQconsumeInput(pointer) == 1 else { throw lost() }
+        guard PQisBusy(pointer) == 1 else { return }
         repeat {
             _ = await eventLoop.wait(for: Int16(POLLIN), on: socket)
             guard PQconsumeInput(pointer) == 1 else { throw lost() }
