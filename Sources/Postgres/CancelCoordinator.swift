@@ -58,7 +58,7 @@ final class CancelCoordinator: Sendable {
         }
     }
 
-    /// Called on the event loop just before the statement runs. False while a cancel of an
+    /// Called just before the statement runs. False while a cancel of an
     /// earlier statement is still being delivered (a late cancel must not hit this one): then
     /// `pause()` and ask again. Throws if this statement was cancelled already.
     func begin(_ ticket: UInt64) throws -> Bool {
@@ -73,7 +73,7 @@ final class CancelCoordinator: Sendable {
         }
     }
 
-    /// Called on the event loop when the statement ended; the reason it was cancelled, if it was.
+    /// Called when the statement ended; the reason it was cancelled, if it was.
     func end(_ ticket: UInt64) -> Reason? {
         state.withLock { state in
             if state.running == ticket { state.running = nil }
@@ -124,7 +124,7 @@ final class CancelCoordinator: Sendable {
         while state.withLock({ $0.cancelsInFlight > 0 }) { await Self.pause() }
     }
 
-    /// A millisecond's sleep that blocks nothing: the waiting runs on an event loop other
+    /// A millisecond's sleep that blocks nothing: the waiting may run on an event loop other
     /// connections share, and a cancel request may take as long as connecting to the server.
     /// Not Task.sleep: it returns at once for a cancelled task, which would spin.
     static func pause() async {

@@ -1,34 +1,53 @@
+import Synchronization
+
 /// Lets one operation at a time use a connection, in the order they arrived: libpq takes one
-/// command at a time, and a connection may be shared by several tasks.
-///
-/// Used on the connection's event loop only, so it needs no lock.
-final class ConnectionGate: @unchecked Sendable {
-    private var busy = false
-    private var waiting: [UnsafeContinuation<Void, Never>] = []
-    private var next = 0
+/// command at a time, and a connection may be shared by several tasks. Its lock also hands
+/// the connection's memory from one operation's thread to the next one's.
+final class ConnectionGate: Sendable {
+    private struct State {
+        var busy = false
+        var waiting: [UnsafeContinuation<Void, Never>] = []
+        var next = 0
+    }
+
+    private let state = Mutex(State())
 
     /// Enters when the connection is free, without an await, which costs even when it waits
     /// for nothing; false when another operation holds it: then `enter()`.
     func tryEnter() -> Bool {
-        guard !busy else { return false }
-        busy = true
-        return true
+        state.withLock { state in
+            guard !state.busy else { return false }
+            state.busy = true
+            return true
+        }
     }
 
     nonisolated(nonsending) func enter() async {
-        guard !tryEnter() else { return }
-        await withUnsafeContinuation { waiting.append($0) }
+        await withUnsafeContinuation { continuation in
+            let entered = state.withLock { state in
+                guard state.busy else {
+                    state.busy = true
+                    return true
+                }
+                state.waiting.append(continuation)
+                return false
+            }
+            if entered { continuation.resume() }
+        }
     }
 
     /// Hands the connection to the operation that waited longest; the gate stays shut for it.
     func leave() {
-        guard next < waiting.count else {
-            busy = false
-            waiting.removeAll(keepingCapacity: true)
-            next = 0
-            return
+        let successor = state.withLock { state -> UnsafeContinuation<Void, Never>? in
+            guard state.next < state.waiting.count else {
+                state.busy = false
+                state.waiting.removeAll(keepingCapacity: true)
+                state.next = 0
+                return nil
+            }
+            state.next += 1
+            return state.waiting[state.next - 1]
         }
-        next += 1
-        waiting[next - 1].resume()
+        successor?.resume()
     }
 }

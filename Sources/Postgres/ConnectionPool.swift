@@ -68,9 +68,9 @@ public final class ConnectionPool: Sendable {
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     ///
     /// A body that runs many statements can run on the connection's event loop with
-    /// `withTaskExecutorPreference(connection.executor)` and skip two thread switches per
-    /// statement; it is not the default because request code would then hold up every other
-    /// connection of that loop while it computes.
+    /// `withTaskExecutorPreference(connection.executor)` and skip a thread switch for each
+    /// statement whose answer it waits for; it is not the default because request code would
+    /// then hold up every other connection of that loop while it computes.
     public func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await acquire()
         defer { release(connection) }

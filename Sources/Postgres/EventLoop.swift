@@ -1,13 +1,15 @@
 import Foundation
 import Synchronization
 
-/// A thread that drives many connections' sockets at once, as pgbench's threads do.
+/// A thread that waits on many connections' sockets at once, as pgbench's threads do.
 ///
-/// libpq runs here in non-blocking mode: a statement is sent, its task suspends, and one
-/// `poll` waits on every connection of the loop together. When a server answers, the task
-/// waiting for it is resumed on this same thread. Under load one wake-up serves several
-/// connections, and code that runs here (`withTaskExecutorPreference`) pays no thread switch
-/// per statement. Nothing here blocks: a slow statement holds up only the task awaiting it.
+/// libpq runs in non-blocking mode on the thread of the task issuing a statement: the
+/// statement is sent, its answer read if it is already there, and only when it is not does the
+/// task suspend until this loop's one `poll` over all its connections sees the socket ready.
+/// Under load one wake-up serves several connections. A waiting task is resumed on its own
+/// executor; code that runs on the loop itself (`withTaskExecutorPreference`) is resumed here
+/// and pays no thread switch per statement. Nothing here blocks: a slow statement holds up
+/// only the task awaiting it.
 ///
 /// A process has one loop per core (`next()`); they live as long as the process.
 final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
@@ -23,6 +25,8 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
     private struct Queue {
         var jobs: [UnownedJob] = []
+        /// Waits asked for from other threads, for the loop to add to its own.
+        var arrivals: [Waiter] = []
         /// The loop is in (or about to enter) a `poll` without time-out: a new job must wake it.
         var sleeping = false
     }
@@ -72,33 +76,22 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     /// Whether the caller runs on this loop's thread.
     var isCurrent: Bool { pthread_equal(pthread_self(), thread) != 0 }
 
-    /// Whether the current task runs on this loop, and comes back to it after each suspension.
-    var isPreferred: Bool {
-        // The thread first: it is cheaper to ask, and a task preferring this loop runs here.
-        isCurrent && withUnsafeCurrentTask { $0?.unownedTaskExecutor == asUnownedTaskExecutor() }
-    }
-
-    /// Runs `operation` on this loop and hands its outcome to the caller: inline when the
-    /// caller's task already runs here.
-    nonisolated(nonsending) func run<T: Sendable>(_ operation: nonisolated(nonsending) @escaping @Sendable () async throws -> T) async throws -> T {
-        if isPreferred { return try await operation() }
-        return try await withUnsafeThrowingContinuation { continuation in
-            Task(executorPreference: self) {
-                do {
-                    continuation.resume(returning: try await operation())
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
-    }
-
-    /// Suspends the calling task, which runs on this loop, until `socket` is ready for `events`
-    /// (`POLLIN`, `POLLOUT`); returns what it is ready for, hang-up and errors included.
+    /// Suspends the calling task until `socket` is ready for `events` (`POLLIN`, `POLLOUT`);
+    /// returns what it is ready for, hang-up and errors included. A task on another thread
+    /// hands its wait over through the queue, as a job is.
     nonisolated(nonsending) func wait(for events: Int16, on socket: Int32) async -> Int16 {
-        precondition(isCurrent, "a connection's socket is waited for on its own loop only")
-        return await withUnsafeContinuation { continuation in
-            waiters.append(Waiter(socket: socket, events: events, continuation: continuation))
+        await withUnsafeContinuation { continuation in
+            let waiter = Waiter(socket: socket, events: events, continuation: continuation)
+            if isCurrent {
+                waiters.append(waiter)
+                return
+            }
+            let wake = queue.withLock { queue in
+                queue.arrivals.append(waiter)
+                defer { queue.sleeping = false }
+                return queue.sleeping
+            }
+            if wake { self.wake() }
         }
     }
 
@@ -109,10 +102,12 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             defer { queue.sleeping = false }
             return queue.sleeping
         }
-        if wake {
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
-        }
+        if wake { self.wake() }
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
     }
 
     private func run() {
@@ -127,6 +122,10 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             // With jobs queued meanwhile, only look at the sockets; else sleep until a socket or
             // a new job wakes us. Either way one poll per turn: a turn is a few syscalls, as pgbench's.
             let idle = queue.withLock { queue in
+                if !queue.arrivals.isEmpty {
+                    waiters.append(contentsOf: queue.arrivals)
+                    queue.arrivals.removeAll(keepingCapacity: true)
+                }
                 queue.sleeping = queue.jobs.isEmpty
                 return queue.sleeping
             }

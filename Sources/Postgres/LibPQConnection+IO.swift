@@ -3,8 +3,9 @@ import CLibPQ
 import Glibc
 #endif
 
-/// The non-blocking side of libpq: send, then wait on the event loop, never on the thread.
-/// These run on the connection's loop (see "Asynchronous Command Processing" in libpq's manual).
+/// The non-blocking side of libpq: send, then wait through the event loop, never on the thread.
+/// These run on the issuing task's thread, alone on the connection (see "Asynchronous Command
+/// Processing" in libpq's manual).
 extension LibPQConnection {
     private var eventLoop: PostgresEventLoop {
         guard let loop else { preconditionFailure("a connection without an event loop cannot wait without blocking") }

@@ -3,7 +3,8 @@ import Foundation
 import Logging
 
 /// The libpq connection itself. Not thread-safe, as libpq is not: once attached to an event
-/// loop, every method runs on that loop, one operation at a time (`ConnectionGate`).
+/// loop, its methods run one operation at a time (`ConnectionGate`), on the issuing task's
+/// thread, and never block; the loop only waits for its socket.
 final class LibPQConnection: @unchecked Sendable {
     let pointer: OpaquePointer
     let socket: Int32

@@ -4,8 +4,9 @@ import Synchronization
 
 /// One connection to PostgreSQL.
 ///
-/// Statements run one at a time, in the order they were issued, on the event loop the
-/// connection belongs to, which waits for the server without blocking a thread (Swift's
+/// Statements run one at a time, in the order they were issued, on the thread of the task
+/// issuing them: libpq is non-blocking here, and when a statement's answer is not there yet,
+/// the event loop the connection belongs to waits for it, without blocking a thread (Swift's
 /// cooperative threads must never block). Cancelling the awaiting task cancels its statement
 /// on the server.
 public final class PostgresConnection: Sendable {
@@ -14,10 +15,10 @@ public final class PostgresConnection: Sendable {
     /// Whether statements are logged (trace level), read once: asking the logger costs a copy
     /// of its handler, on every statement.
     private let tracesStatements: Bool
-    /// The event loop this connection's statements run on, as a task executor: code that runs
-    /// a series of statements can run there (`withTaskExecutorPreference`) and skip two thread
-    /// switches per statement. It shares the loop's thread with other connections, so it
-    /// should not compute for long.
+    /// The event loop that waits for this connection's answers, as a task executor: code that
+    /// runs a series of statements can run there (`withTaskExecutorPreference`), and is then
+    /// resumed on the thread that saw the answer instead of being handed to another. It shares
+    /// the loop's thread with other connections, so it should not compute for long.
     public var executor: any TaskExecutor { loop }
 
     /// The server process serving this connection (`pg_backend_pid()`).
@@ -103,7 +104,7 @@ public final class PostgresConnection: Sendable {
         try await run(timeout: timeout) { handle in _ = try await handle.executeScript(sql) }
     }
 
-    /// Runs `body` on the event loop, alone on the connection, under a cancellation ticket, and
+    /// Runs `body` alone on the connection, under a cancellation ticket, and
     /// records the connection's state afterwards.
     ///
     /// Outside a transaction, a session left acting as another role by an earlier transaction
@@ -125,32 +126,16 @@ public final class PostgresConnection: Sendable {
             }
         }
         defer { timer?.cancel() }
-        guard cancellable else { return try await submit(ticket, restoringLoginUser: restoringLoginUser, body) }
+        guard cancellable else { return try await runAlone(ticket, restoringLoginUser: restoringLoginUser, body) }
         return try await withTaskCancellationHandler {
-            try await submit(ticket, restoringLoginUser: restoringLoginUser, body)
+            try await runAlone(ticket, restoringLoginUser: restoringLoginUser, body)
         } onCancel: { [cancellation] in
             cancellation.cancel(ticket, reason: .task)
         }
     }
 
-    /// Runs `body` on the event loop under `ticket`: in place when the caller already runs
-    /// there, which is the path every statement of a loop-bound series takes, and so one
-    /// without closures to allocate.
-    private func submit<T: Sendable>(
-        _ ticket: UInt64, restoringLoginUser: Bool,
-        _ body: nonisolated(nonsending) @escaping @Sendable (LibPQConnection) async throws -> T
-    ) async throws -> T {
-        do {
-            if loop.isPreferred { return try await runOnLoop(ticket, restoringLoginUser: restoringLoginUser, body) }
-            return try await loop.run { try await self.runOnLoop(ticket, restoringLoginUser: restoringLoginUser, body) }
-        } catch PostgresError.connectionClosed {
-            cancellation.discard(ticket)
-            throw PostgresError.connectionClosed
-        }
-    }
-
-    /// The part of `run` that runs on the event loop, alone on the connection.
-    private func runOnLoop<T: Sendable>(
+    /// `run`'s body alone on the connection, where the caller runs.
+    private func runAlone<T: Sendable>(
         _ ticket: UInt64, restoringLoginUser: Bool,
         _ body: nonisolated(nonsending) @Sendable (LibPQConnection) async throws -> T
     ) async throws -> T {

@@ -58,4 +58,40 @@ struct EventLoopTests {
             #expect(!connection.isBroken)
         }
     }
+
+    @Test("one connection shared by tasks on its loop and tasks on Swift's threads takes turns, answers awaited or read at once")
+    func sharedAcrossThreadsTakesTurns() async throws {
+        try await withConnections(1) { _, connections in
+            let connection = connections[0]
+            try await withThrowingTaskGroup(of: [Int].self) { group in
+                for worker in 0..<8 {
+                    // Half wait on the loop's thread, half on the cooperative pool: the gate hands
+                    // the connection between threads. Every fourth statement makes the server
+                    // pause, so its answer is waited for rather than read at once.
+                    let body: @Sendable () async throws -> [Int] = {
+                        var values: [Int] = []
+                        for step in 0..<25 {
+                            let n = worker * 100 + step
+                            let query: PostgresQuery = step % 4 == 0
+                                ? "SELECT \(n)::int8 FROM pg_sleep(0.002)" : "SELECT \(n)::int8"
+                            values.append(try await connection.query(query).scalar(Int.self) ?? -1)
+                        }
+                        return values
+                    }
+                    if worker.isMultiple(of: 2) {
+                        group.addTask { try await withTaskExecutorPreference(connection.executor, operation: body) }
+                    } else {
+                        group.addTask(operation: body)
+                    }
+                }
+                var seen: [Int] = []
+                for try await values in group { seen += values }
+                var expected: [Int] = []
+                for worker in 0..<8 { expected += (0..<25).map { worker * 100 + $0 } }
+                #expect(seen.sorted() == expected)
+            }
+            #expect(!connection.isBroken)
+            #expect(try await connection.query("SELECT 7::int8").scalar(Int.self) == 7)
+        }
+    }
 }
