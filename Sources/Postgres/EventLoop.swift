@@ -27,7 +27,8 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
         var jobs: [UnownedJob] = []
         /// Waits asked for from other threads, for the loop to add to its own.
         var arrivals: [Waiter] = []
-        /// The loop is in (or about to enter) a `poll` without time-out: a new job must wake it.
+        /// The loop is in (or about to enter) a `poll` without time-out: a new job, or a wait
+        /// handed over from another thread, must wake it.
         var sleeping = false
     }
 

@@ -121,7 +121,9 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     var transactionStatus: TransactionStatus {
-        TransactionStatus(PQtransactionStatus(pointer))
+        // PQfinish freed the connection: libpq cannot be asked any more.
+        guard !isClosed else { return .unknown }
+        return TransactionStatus(PQtransactionStatus(pointer))
     }
 
     var isBroken: Bool { isClosed || PQstatus(pointer) != CONNECTION_OK }

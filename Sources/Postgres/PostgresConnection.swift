@@ -144,6 +144,9 @@ public final class PostgresConnection: Sendable {
         while try !cancellation.begin(ticket) { await CancelCoordinator.pause() }
         let outcome: Result<T, Error>
         do {
+            // Closed by an operation that had the connection before this one (between a COPY's
+            // chunks, say): libpq has freed it, and its socket may be another's by now.
+            guard !handle.isClosed else { throw PostgresError.connectionClosed }
             if restoringLoginUser, beginSwitch(to: .loginUser) {
                 _ = try await handle.executeScript("RESET ROLE")
                 endSwitch(to: .loginUser)
@@ -204,7 +207,9 @@ public final class PostgresConnection: Sendable {
         return alive
     }
 
-    /// Closes the connection; statements already queued finish first.
+    /// Closes the connection; statements already queued finish first. An operation that takes
+    /// several turns (a COPY, a transaction) and has not ended fails at its next turn with
+    /// `connectionClosed`.
     public func close() async {
         let alreadyClosed = state.withLock { state in
             defer { state.isClosed = true }

@@ -100,6 +100,29 @@ struct CopyTests {
         }
     }
 
+    @Test("a connection closed between a COPY's chunks fails the COPY at its next chunk with connectionClosed; libpq is not touched after it freed the connection")
+    func closedBetweenChunks() async throws {
+        try await TestDatabase.withConnection(migrated: false) { connection in
+            try await createTable(connection)
+            var rowsWritten = 0
+            let error = await #expect(throws: PostgresError.self) {
+                try await connection.copyIn(table: "Intake Rows", columns: ["id", "Note"]) { writer in
+                    // 100-byte rows: a chunk goes out about every 2,500 rows.
+                    for id in 1...50_000 {
+                        try await writer.write([id, String(repeating: "x", count: 100)])
+                        rowsWritten = id
+                        if id == 6_000 { await connection.close() }
+                    }
+                }
+            }
+            #expect(error?.kind == .connectionClosed)
+            #expect(rowsWritten < 10_000, "the COPY went on for \(rowsWritten) rows after its connection closed")
+            #expect(connection.isBroken)
+            let after = await #expect(throws: PostgresError.self) { try await connection.query("SELECT 1") }
+            #expect(after?.kind == .connectionClosed)
+        }
+    }
+
     @Test("a row with the wrong number of values is misuse, and nothing is loaded")
     func wrongValueCount() async throws {
         try await TestDatabase.withConnection(migrated: false) { connection in
