@@ -1,13 +1,19 @@
 import CLibPQ
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Cancels a connection's running statement on the server, and only that statement.
 ///
 /// Each statement gets a ticket. A cancel names its ticket: if that statement is running, a
 /// cancel request goes to the server; if it has not started, it will not start; if it has
 /// finished, nothing happens. The next statement waits until a cancel in flight has been
-/// delivered, so a late cancel can never hit it.
+/// delivered, so a late cancel can never hit it. A running statement still unanswered
+/// `unansweredLimit` after its cancel is given up: its connection's socket is shut down.
 final class CancelCoordinator: Sendable {
     enum Reason: Sendable {
         case task
@@ -23,6 +29,8 @@ final class CancelCoordinator: Sendable {
         /// Why a pending ticket was cancelled; empty but for a cancel.
         var reasons: [UInt64: Reason] = [:]
         var cancelsInFlight = 0
+        /// The running statement whose connection was given up.
+        var gaveUp: UInt64?
 
         mutating func forget(_ ticket: UInt64) -> Reason? {
             if let index = pending.lastIndex(of: ticket) { pending.remove(at: index) }
@@ -34,16 +42,20 @@ final class CancelCoordinator: Sendable {
     // The rare cancel thread polls for the statement's end instead of waiting on a condition.
     private let state = Mutex(State())
     private let cancelHandle: UnsafeSendable<OpaquePointer?>
+    private let socket: Int32
+    private let unansweredLimit: Duration
 
     /// How long a statement may go on after a cancel before the cancel is sent again, and how
-    /// often: a statement that ignores 600 cancels over a minute is left to its time-out.
+    /// often; one that ignores them past `unansweredLimit` is given up before the 600th.
     static let cancelRetryInterval: Duration = .milliseconds(100)
     static let maximumCancelAttempts = 600
     /// How often a cancel that was sent looks whether its statement has ended.
     private static let endCheckInterval: TimeInterval = 0.001
 
-    init(connection: OpaquePointer) {
+    init(connection: OpaquePointer, socket: Int32, unansweredLimit: Duration) {
         cancelHandle = UnsafeSendable(PQgetCancel(connection))
+        self.socket = socket
+        self.unansweredLimit = unansweredLimit
     }
 
     deinit {
@@ -73,17 +85,22 @@ final class CancelCoordinator: Sendable {
         }
     }
 
-    /// Called when the statement ended; the reason it was cancelled, if it was.
-    func end(_ ticket: UInt64) -> Reason? {
-        state.withLock { state in
-            if state.running == ticket { state.running = nil }
-            return state.forget(ticket)
-        }
+    /// How a statement ended, as far as cancelling goes.
+    struct Ending {
+        /// Why it was cancelled, if it was.
+        var reason: Reason?
+        /// Its cancel went unanswered, and its connection was given up.
+        var gaveUp: Bool
     }
 
-    /// Forgets a ticket whose statement was never submitted.
-    func discard(_ ticket: UInt64) {
-        _ = end(ticket)
+    /// Called when the statement ended.
+    func end(_ ticket: UInt64) -> Ending {
+        state.withLock { state in
+            let gaveUp = state.gaveUp == ticket
+            if gaveUp { state.gaveUp = nil }
+            if state.running == ticket { state.running = nil }
+            return Ending(reason: state.forget(ticket), gaveUp: gaveUp)
+        }
     }
 
     func cancel(_ ticket: UInt64, reason: Reason) {
@@ -95,6 +112,11 @@ final class CancelCoordinator: Sendable {
             return true
         }
         guard send else { return }
+        let (seconds, attoseconds) = unansweredLimit.components
+        let limit = DispatchTimeInterval.nanoseconds(Int(min(max(seconds, 0), 1 << 30)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit) { [self] in
+            giveUpIfRunning(ticket)
+        }
         // PQcancel opens a connection of its own and waits for the server: never on the caller's thread.
         // A cancel that reaches the server before the statement does cancels nothing, so it is
         // sent again until the statement has ended (the next one cannot start meanwhile).
@@ -111,6 +133,18 @@ final class CancelCoordinator: Sendable {
                 }
             }
             state.withLock { $0.cancelsInFlight -= 1 }
+        }
+    }
+
+    /// Shuts the socket of a statement still running long after its cancel: the server, or
+    /// the way to it, has stopped answering. The statement's wait then ends with the
+    /// connection lost. Done under the lock, while the statement still holds its connection,
+    /// so the socket cannot have been closed and handed to another connection meanwhile.
+    private func giveUpIfRunning(_ ticket: UInt64) {
+        state.withLock { state in
+            guard state.running == ticket else { return }
+            state.gaveUp = ticket
+            _ = shutdown(socket, Int32(SHUT_RDWR))
         }
     }
 

@@ -14,19 +14,26 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
     public var statementTimeout: Duration?
     /// Statements prepared and kept per connection, by SQL text; 0 disables the cache.
     public var statementCacheSize: Int
+    /// How long a cancelled statement (its task cancelled, or over its time-out) may go
+    /// unanswered before the connection is given up: its socket is shut down, the statement
+    /// fails as cancelled or timed out, and the connection counts as broken. A server that
+    /// hangs, or that the network cut off without a word, answers nothing, not even a cancel.
+    public var unansweredCancelLimit: Duration
 
     public init(
         _ connectionString: String,
         applicationName: String = "relieflink",
         connectTimeout: Duration = .seconds(10),
         statementTimeout: Duration? = nil,
-        statementCacheSize: Int = 256
+        statementCacheSize: Int = 256,
+        unansweredCancelLimit: Duration = .seconds(15)
     ) {
         self.connectionString = connectionString
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
         self.statementTimeout = statementTimeout
         self.statementCacheSize = statementCacheSize
+        self.unansweredCancelLimit = unansweredCancelLimit
     }
 
     /// Host, port, database and user as given (libpq's defaults where not), without the password.

@@ -70,6 +70,13 @@ final class LibPQConnection: @unchecked Sendable {
         let pairs: [(String, String)] = [
             ("application_name", configuration.applicationName),
             ("connect_timeout", String(timeoutSeconds)),
+            // Over TCP, a server the network cut off is noticed within about a minute, even by a
+            // connection waiting for an answer: the system's default keepalive waits two hours.
+            // Unix sockets ignore these.
+            ("keepalives_idle", "30"),
+            ("keepalives_interval", "10"),
+            ("keepalives_count", "3"),
+            ("tcp_user_timeout", "60000"),
             ("dbname", configuration.connectionString),
             ("client_encoding", "UTF8"),
         ]

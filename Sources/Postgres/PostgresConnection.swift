@@ -46,7 +46,8 @@ public final class PostgresConnection: Sendable {
         self.handle = handle
         backendPID = handle.backendPID
         socket = handle.socket
-        cancellation = CancelCoordinator(connection: handle.pointer)
+        cancellation = CancelCoordinator(connection: handle.pointer, socket: handle.socket,
+                                         unansweredLimit: configuration.unansweredCancelLimit)
         state = Mutex(State())
     }
 
@@ -153,13 +154,18 @@ public final class PostgresConnection: Sendable {
             }
             outcome = .success(try await body(handle))
         } catch { outcome = .failure(error) }
-        let reason = cancellation.end(ticket)
+        let ending = cancellation.end(ticket)
         state.withLock {
             $0.transactionStatus = handle.transactionStatus
-            $0.isBroken = handle.isBroken
+            $0.isBroken = handle.isBroken || ending.gaveUp
         }
-        if case .failure(let error as PostgresServerError) = outcome, error.code == .queryCanceled, let reason {
-            throw reason.error
+        if let reason = ending.reason, case .failure(let error) = outcome {
+            if ending.gaveUp {
+                logger.warning("a cancelled statement went unanswered; the connection was given up",
+                               metadata: ["unanswered_for": "\(configuration.unansweredCancelLimit)"])
+                throw reason.error
+            }
+            if let error = error as? PostgresServerError, error.code == .queryCanceled { throw reason.error }
         }
         return try outcome.get()
     }

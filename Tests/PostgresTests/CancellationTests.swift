@@ -177,4 +177,45 @@ struct CancellationTests {
             #expect(timedOut >= 10)
         }
     }
+
+    @Test("a timed-out statement whose server process stopped answering (SIGSTOP) fails as timed out once its cancel went unanswered for the limit; the connection is given up")
+    func unansweredTimeoutGivesUpConnection() async throws {
+        var configuration = try await TestDatabase.create(migrated: false)
+        configuration.unansweredCancelLimit = .milliseconds(500)
+        let connection = try await PostgresConnection.connect(configuration)
+        let pid = connection.backendPID
+        #expect(kill(pid, SIGSTOP) == 0)
+        defer { kill(pid, SIGCONT) }  // also when an expectation throws: a stopped server process never ends
+        let clock = ContinuousClock()
+        let start = clock.now
+        let statement = Task { try await connection.query("SELECT 1", timeout: .milliseconds(200)) }
+        let outcome = try await result(of: statement, within: .seconds(30))
+        let elapsed = clock.now - start
+        kill(pid, SIGCONT)
+        let error = try #require(throws: PostgresError.self) { try outcome.get() }
+        #expect(error.kind == .statementTimeout)
+        #expect(elapsed >= .milliseconds(700), "gave up after \(elapsed), before the time-out and the limit had passed")
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
+        #expect(connection.isBroken)
+        await connection.close()
+    }
+
+    @Test("a cancelled task whose server process stopped answering ends once its cancel went unanswered for the limit; the pool replaces the connection")
+    func unansweredCancelThroughPool() async throws {
+        var configuration = try await TestDatabase.create(migrated: false)
+        configuration.unansweredCancelLimit = .milliseconds(500)
+        let pool = ConnectionPool(.init(connection: configuration, maximumConnections: 1))
+        let pid = try #require(try await pool.query("SELECT pg_backend_pid()").scalar(Int32.self))
+        #expect(kill(pid, SIGSTOP) == 0)
+        defer { kill(pid, SIGCONT) }  // also when an expectation throws: a stopped server process never ends
+        let statement = Task { try await pool.query("SELECT 1") }
+        try await Task.sleep(for: .milliseconds(100))  // let it reach the stopped server
+        statement.cancel()
+        let outcome = try await result(of: statement, within: .seconds(30))
+        kill(pid, SIGCONT)
+        #expect(throws: CancellationError.self) { try outcome.get() }
+        let replacement = try await pool.query("SELECT pg_backend_pid()").scalar(Int32.self)
+        #expect(replacement != nil && replacement != pid)
+        await pool.close()
+    }
 }
