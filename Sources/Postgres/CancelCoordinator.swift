@@ -112,9 +112,7 @@ final class CancelCoordinator: Sendable {
             return true
         }
         guard send else { return }
-        let (seconds, attoseconds) = unansweredLimit.components
-        let limit = DispatchTimeInterval.nanoseconds(Int(min(max(seconds, 0), 1 << 30)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        DispatchQueue.global().asyncAfter(deadline: .now() + limit) { [self] in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(max(0, unansweredLimit.milliseconds)))) { [self] in
             giveUpIfRunning(ticket)
         }
         // PQcancel opens a connection of its own and waits for the server: never on the caller's thread.

@@ -85,30 +85,28 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             let waiter = Waiter(socket: socket, events: events, continuation: continuation)
             if isCurrent {
                 waiters.append(waiter)
-                return
+            } else {
+                addToQueue { $0.arrivals.append(waiter) }
             }
-            let wake = queue.withLock { queue in
-                queue.arrivals.append(waiter)
-                defer { queue.sleeping = false }
-                return queue.sleeping
-            }
-            if wake { self.wake() }
         }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
+        addToQueue { $0.jobs.append(job) }
+    }
+
+    /// Adds to the queue from any thread, and wakes the loop if it sleeps.
+    private func addToQueue(_ add: (inout Queue) -> Void) {
         let wake = queue.withLock { queue in
-            queue.jobs.append(job)
+            add(&queue)
             defer { queue.sleeping = false }
             return queue.sleeping
         }
-        if wake { self.wake() }
-    }
-
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        if wake {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
     }
 
     private func run() {

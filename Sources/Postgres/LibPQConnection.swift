@@ -4,7 +4,8 @@ import Logging
 
 /// The libpq connection itself. Not thread-safe, as libpq is not: once attached to an event
 /// loop, its methods run one operation at a time (`ConnectionGate`), on the issuing task's
-/// thread, and never block; the loop only waits for its socket.
+/// thread, and never block; the loop only waits for its socket. `PostgresConnection` refuses
+/// an operation on a closed connection before any of them runs (`runAlone`).
 final class LibPQConnection: @unchecked Sendable {
     let pointer: OpaquePointer
     let socket: Int32
@@ -140,7 +141,6 @@ final class LibPQConnection: @unchecked Sendable {
     /// a plan of their own worth it. That holds for statements without parameters too: a case
     /// list whose visibility comes from row-level security is planned once per connection.
     nonisolated(nonsending) func execute(_ query: PostgresQuery) async throws -> PostgresResult {
-        guard !isClosed else { throw PostgresError.connectionClosed }
         do {
             return try await executePrepared(query)
         } catch let error as PostgresServerError where isStaleStatement(error) && transactionStatus == .idle {
@@ -229,7 +229,6 @@ final class LibPQConnection: @unchecked Sendable {
     /// statements before the pipeline's sync form one implicit transaction, which the server
     /// commits at the sync, or rolls back at the first error, the error thrown here.
     nonisolated(nonsending) func executePipelined(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
-        guard !isClosed else { throw PostgresError.connectionClosed }
         guard transactionStatus == .idle else {
             throw PostgresError.misuse("a pipelined transaction cannot run inside another transaction")
         }
@@ -296,7 +295,6 @@ final class LibPQConnection: @unchecked Sendable {
     /// last statement's result.
     @discardableResult
     nonisolated(nonsending) func executeScript(_ sql: String) async throws -> PostgresResult {
-        guard !isClosed else { throw PostgresError.connectionClosed }
         return try await finishCommand(sent: PQsendQuery(pointer, sql))
     }
 
